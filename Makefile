@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# wsclose: Winsock close semantics for Linux sockets.
+#
+#   make            build the module (for the running/installed kernels) and the library
+#   make run        boot the module in QEMU and show each close outcome
+#   make check      every test; the last line is "N passed, N failed"
+#
+# The kernel part is described by ./Kbuild; each kernel gets its own build
+# directory under build/.
+
+SHELL    := /bin/bash
+TOP      := $(CURDIR)
+B        := $(TOP)/build
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WFLAGS   := -std=gnu11 -Wall -Wextra -Werror
+CPPFLAGS += -I$(TOP)/uapi
+KSFT     := $(B)/ksft
+
+KVER61   = $(shell scripts/kernels.sh 6.1)
+KVER612  = $(shell scripts/kernels.sh 6.12)
+
+LIB_SRC  := uapi/libwsclose.c
+LIB_HDR  := uapi/wsclose.h uapi/linux/wsclose.h
+MOD_SRC  := Kbuild module/wsclose.c module/compat.h uapi/linux/wsclose.h
+
+SELFTESTS := wsclose_test close_test
+SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS))
+GUEST_BINS := $(SELFTEST_BINS) $(B)/demo/wsclose-demo
+
+.PHONY: all deps lib module modules selftests run check clean
+
+all: lib
+	$(MAKE) module KVER=$(KVER61)
+
+deps:
+	@scripts/deps.sh
+
+# ---- library --------------------------------------------------------------
+lib: $(B)/lib/libwsclose.a $(B)/lib/libwsclose.so
+
+$(B)/lib/libwsclose.o: $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WFLAGS) -fPIC -c $< -o $@
+
+$(B)/lib/libwsclose.a: $(B)/lib/libwsclose.o
+	$(AR) rcs $@ $^
+
+$(B)/lib/libwsclose.so: $(B)/lib/libwsclose.o
+	$(CC) -shared -Wl,-soname,libwsclose.so.0 -o $@ $^
+
+# ---- module, one build directory per kernel ---------------------------------
+# make module KVER=<release>
+module:
+	@test -n "$(KVER)" || { echo "KVER not set"; exit 1; }
+	@mkdir -p $(B)/$(KVER)
+	@cp -r Kbuild module uapi $(B)/$(KVER)/
+	$(MAKE) -C /lib/modules/$(KVER)/build M=$(B)/$(KVER) modules 2>&1 | tee $(B)/$(KVER)/build.log
+	@! grep -E 'warning:|error:' $(B)/$(KVER)/build.log
+
+modules:
+	$(MAKE) module KVER=$(KVER61)
+	$(MAKE) module KVER=$(KVER612)
+
+# ---- selftests (static: they run in the QEMU initramfs) ------------------------
+$(KSFT)/kselftest_harness.h:
+	@mkdir -p $(KSFT)
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C $(KSFT) --strip-components=4 \
+		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.1/tools/testing/selftests/kselftest.h
+	@touch $@
+
+$(B)/selftests/%: selftests/%.c selftests/helpers.h $(B)/lib/libwsclose.a $(KSFT)/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -isystem $(KSFT) $(CFLAGS) $(WFLAGS) -static -pthread -o $@ $< \
+		$(B)/lib/libwsclose.a -luring
+
+$(B)/demo/wsclose-demo: scripts/demo.c selftests/helpers.h $(B)/lib/libwsclose.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WFLAGS) -static -pthread -o $@ $< $(B)/lib/libwsclose.a
+
+$(B)/host/lib_test: selftests/lib_test.c $(B)/lib/libwsclose.a $(KSFT)/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -isystem $(KSFT) $(CFLAGS) $(WFLAGS) -o $@ $< $(B)/lib/libwsclose.a
+
+selftests: $(SELFTEST_BINS) $(B)/host/lib_test
+
+$(B)/initramfs-%.cpio.gz: $(GUEST_BINS) module
+	scripts/mkinitramfs.sh $@ $(B)/$*/wsclose.ko $(GUEST_BINS)
+
+# ---- the two commands -------------------------------------------------------
+run: deps
+	@$(MAKE) --no-print-directory -s lib $(GUEST_BINS)
+	@$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null
+	@scripts/mkinitramfs.sh $(B)/initramfs-run.cpio.gz $(B)/$(KVER61)/wsclose.ko $(GUEST_BINS)
+	@scripts/qemu-run.sh -t 300 /boot/vmlinuz-$(KVER61) $(B)/initramfs-run.cpio.gz 'wsclose-demo'
+
+check: deps
+	@scripts/check.sh
+
+clean:
+	rm -rf $(B)

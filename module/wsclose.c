@@ -1,0 +1,812 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wsclose - Winsock close semantics (WSPCloseSocket) for Linux sockets
+ *
+ * /dev/wsclose creates ordinary AF_INET/AF_INET6 TCP and UDP sockets whose
+ * protocol operations pass through this driver, and closes them the way
+ * Winsock's closesocket() does:
+ *
+ *  - SO_DONTLINGER (linger off): return at once, FIN after the queued data;
+ *  - SO_LINGER {1, 0}: RST at once;
+ *  - SO_LINGER {1, n}: a blocking close waits until every queued byte is
+ *    acknowledged (then FIN) or n seconds pass (then RST before returning);
+ *    a non-blocking close with data pending fails with EWOULDBLOCK and
+ *    changes nothing.
+ *
+ * Once a close commits, the socket is closed to I/O: calls that were blocked
+ * on it return ECANCELED, later calls through other aliases ENOTSOCK.
+ *
+ * The wrapped operations are copies of the socket's own inet operations with
+ * a few entries replaced, as net/tls and espintcp do.  The originals are
+ * taken at load time from sockets the driver creates, never by symbol.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include <linux/wsclose.h>
+
+#include "compat.h"
+
+enum wsclose_state {
+	WS_OPEN = WSCLOSE_STATE_OPEN,		/* usable */
+	WS_CLOSING = WSCLOSE_STATE_CLOSING,	/* committed, linger wait owed */
+	WS_CLOSED = WSCLOSE_STATE_CLOSED,	/* committed and finished */
+};
+
+/*
+ * Per-socket state, hung off sk->sk_user_data (with SK_USER_DATA_NOCOPY so
+ * that accepted children do not inherit it).  It lives from creation (or
+ * accept) to the socket's ->release, so any caller holding a reference to
+ * the socket's file may use it without further locking.
+ */
+struct wsclose_sock {
+	/*
+	 * @lock protects @state, @waiting and @deadline.  It is a leaf lock:
+	 * never held across lock_sock(), a sleep or a protocol call.  @state
+	 * is also read locklessly (READ_ONCE) on the I/O paths, where a stale
+	 * OPEN only means the call runs into the close and is aborted.
+	 */
+	spinlock_t lock;
+	enum wsclose_state state;
+	bool waiting;			/* a closer sleeps in the linger wait */
+	unsigned long deadline;		/* jiffies; set when the wait begins */
+};
+
+/* One wrapped operations table per (family, type). */
+struct wsclose_proto {
+	const struct proto_ops *orig;	/* NULL: family unavailable */
+	struct proto_ops ops;
+};
+
+enum { WS_INET, WS_INET6, WS_NFAMILIES };
+enum { WS_STREAM, WS_DGRAM, WS_NTYPES };
+
+/* Written once at load time, read-only afterwards. */
+static struct wsclose_proto ws_protos[WS_NFAMILIES][WS_NTYPES];
+
+static bool ws_is_ours(const struct socket *sock)
+{
+	const struct proto_ops *ops = READ_ONCE(sock->ops);
+	const struct wsclose_proto *p = &ws_protos[0][0];
+
+	return ops && (void *)ops >= (void *)p &&
+	       (void *)ops < (void *)(p + WS_NFAMILIES * WS_NTYPES);
+}
+
+static const struct proto_ops *ws_orig(const struct socket *sock)
+{
+	return container_of(READ_ONCE(sock->ops), struct wsclose_proto,
+			    ops)->orig;
+}
+
+/*
+ * The state is freed only by ->release, which cannot run while the caller
+ * holds the socket (through its file, or as the protocol operation itself),
+ * so a plain read of the pointer is enough here.
+ */
+static struct wsclose_sock *ws_of(const struct sock *sk)
+{
+	uintptr_t p = (uintptr_t)rcu_access_pointer(__sk_user_data(sk));
+
+	return (struct wsclose_sock *)(p & SK_USER_DATA_PTRMASK);
+}
+
+static int ws_attach(struct sock *sk)
+{
+	struct wsclose_sock *ws;
+	int err = 0;
+
+	ws = kzalloc(sizeof(*ws), GFP_KERNEL_ACCOUNT);
+	if (!ws)
+		return -ENOMEM;
+	spin_lock_init(&ws->lock);
+	ws->state = WS_OPEN;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	if (rcu_access_pointer(__sk_user_data(sk)))
+		err = -EBUSY;
+	else
+		__rcu_assign_sk_user_data_with_flags(sk, ws,
+						     SK_USER_DATA_NOCOPY);
+	write_unlock_bh(&sk->sk_callback_lock);
+	if (err)
+		kfree(ws);
+	return err;
+}
+
+static void ws_detach(struct sock *sk, struct wsclose_sock *ws)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	rcu_assign_sk_user_data(sk, NULL);
+	write_unlock_bh(&sk->sk_callback_lock);
+	kfree(ws);
+}
+
+static bool ws_open(const struct sock *sk)
+{
+	struct wsclose_sock *ws = ws_of(sk);
+
+	return !ws || READ_ONCE(ws->state) == WS_OPEN;
+}
+
+/* A call on a socket already closed to I/O fails with ENOTSOCK. */
+static int ws_gate(const struct socket *sock)
+{
+	return ws_open(sock->sk) ? 0 : -ENOTSOCK;
+}
+
+/* A call that failed because the socket was closed under it was aborted. */
+static int ws_aborted(const struct socket *sock, int ret)
+{
+	return ret < 0 && !ws_open(sock->sk) ? -ECANCELED : ret;
+}
+
+/* ---- wrapped protocol operations ---------------------------------------- */
+
+static int ws_bind(struct socket *sock, struct sockaddr *addr, int len)
+{
+	return ws_gate(sock) ?: ws_orig(sock)->bind(sock, addr, len);
+}
+
+static int ws_connect(struct socket *sock, struct sockaddr *addr, int len,
+		      int flags)
+{
+	int ret = ws_gate(sock);
+
+	if (ret)
+		return ret;
+	ret = ws_orig(sock)->connect(sock, addr, len, flags);
+	return ws_aborted(sock, ret);
+}
+
+static int ws_accept(struct socket *sock, struct socket *newsock,
+		     WSCLOSE_ACCEPT_PARAMS)
+{
+	int ret = ws_gate(sock);
+
+	if (ret)
+		return ret;
+	ret = ws_orig(sock)->accept(sock, newsock, WSCLOSE_ACCEPT_ARGS);
+	if (ret)
+		return ws_aborted(sock, ret);
+	/*
+	 * The child carries our operations already (do_accept copies them
+	 * from the listener) and its linger setting (sk_clone_lock copies the
+	 * flags); it needs state of its own.  Without it, ->release simply
+	 * passes the child to the protocol.
+	 */
+	return ws_attach(newsock->sk);
+}
+
+static int ws_getname(struct socket *sock, struct sockaddr *addr, int peer)
+{
+	return ws_gate(sock) ?: ws_orig(sock)->getname(sock, addr, peer);
+}
+
+static __poll_t ws_poll(struct file *file, struct socket *sock,
+			poll_table *wait)
+{
+	__poll_t mask;
+
+	/* Closed: report an error only, never EPOLLIN/HUP (no FD_CLOSE). */
+	if (!ws_open(sock->sk))
+		return EPOLLERR;
+	mask = ws_orig(sock)->poll(file, sock, wait);
+	return ws_open(sock->sk) ? mask : EPOLLERR;
+}
+
+static int ws_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+{
+	return ws_gate(sock) ?: ws_orig(sock)->ioctl(sock, cmd, arg);
+}
+
+#ifdef CONFIG_COMPAT
+static int ws_compat_ioctl(struct socket *sock, unsigned int cmd,
+			   unsigned long arg)
+{
+	const struct proto_ops *orig = ws_orig(sock);
+
+	if (!orig->compat_ioctl)
+		return -ENOIOCTLCMD;
+	return ws_gate(sock) ?: orig->compat_ioctl(sock, cmd, arg);
+}
+#endif
+
+static int ws_listen(struct socket *sock, int backlog)
+{
+	return ws_gate(sock) ?: ws_orig(sock)->listen(sock, backlog);
+}
+
+static int ws_shutdown(struct socket *sock, int how)
+{
+	return ws_gate(sock) ?: ws_orig(sock)->shutdown(sock, how);
+}
+
+static int ws_setsockopt(struct socket *sock, int level, int optname,
+			 sockptr_t optval, unsigned int optlen)
+{
+	int ret = ws_gate(sock);
+
+	if (ret)
+		return ret;
+	/* Both would replace our operations underneath us. */
+	if ((level == SOL_TCP && optname == TCP_ULP) ||
+	    (level == SOL_IPV6 && optname == IPV6_ADDRFORM))
+		return -EOPNOTSUPP;
+	return ws_orig(sock)->setsockopt(sock, level, optname, optval, optlen);
+}
+
+static int ws_getsockopt(struct socket *sock, int level, int optname,
+			 char __user *optval, int __user *optlen)
+{
+	return ws_gate(sock) ?:
+	       ws_orig(sock)->getsockopt(sock, level, optname, optval, optlen);
+}
+
+static int ws_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	bool nosignal = msg->msg_flags & MSG_NOSIGNAL;
+	int ret = ws_gate(sock);
+
+	if (ret)
+		return ret;
+	/*
+	 * A send aborted by the close must fail with ECANCELED, not raise
+	 * SIGPIPE; raise it ourselves for a genuine broken pipe.
+	 */
+	msg->msg_flags |= MSG_NOSIGNAL;
+	ret = ws_orig(sock)->sendmsg(sock, msg, len);
+	ret = ws_aborted(sock, ret);
+	if (ret == -EPIPE && !nosignal)
+		send_sig(SIGPIPE, current, 0);
+	return ret;
+}
+
+static int ws_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		      int flags)
+{
+	int ret = ws_gate(sock);
+
+	if (ret)
+		return ret;
+	ret = ws_orig(sock)->recvmsg(sock, msg, len, flags);
+	/* The close shuts the receive side: an empty read was aborted. */
+	if (ret == 0 && len && !ws_open(sock->sk))
+		return -ECANCELED;
+	return ws_aborted(sock, ret);
+}
+
+static ssize_t ws_splice_read(struct socket *sock, loff_t *ppos,
+			      struct pipe_inode_info *pipe, size_t len,
+			      unsigned int flags)
+{
+	ssize_t ret = ws_gate(sock);
+
+	if (ret)
+		return ret;
+	ret = ws_orig(sock)->splice_read(sock, ppos, pipe, len, flags);
+	return ret < 0 && !ws_open(sock->sk) ? -ECANCELED : ret;
+}
+
+/* ---- the close ---------------------------------------------------------- */
+
+static bool ws_is_tcp(const struct sock *sk)
+{
+	return sk->sk_type == SOCK_STREAM;
+}
+
+/* SO_LINGER {1, n > 0} */
+static bool ws_lingers(const struct sock *sk)
+{
+	return ws_is_tcp(sk) && sock_flag(sk, SOCK_LINGER) &&
+	       READ_ONCE(sk->sk_lingertime) > 0;
+}
+
+/*
+ * Queued data not yet sent or not yet acknowledged.  After shutdown(SHUT_WR)
+ * nothing is pending any more: the FIN is queued and the graceful close
+ * completes in the background, as on Windows.
+ */
+static bool ws_pending(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!((1 << READ_ONCE(sk->sk_state)) &
+	      (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)))
+		return false;
+	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)
+		return false;
+	return READ_ONCE(tp->snd_una) != READ_ONCE(tp->write_seq);
+}
+
+/* Received data the application has not read: closing it resets. */
+static bool ws_unread(struct sock *sk)
+{
+	struct sk_buff *skb;
+	u32 len = 0;
+
+	sock_owned_by_me(sk);
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		len += TCP_SKB_CB(skb)->end_seq - TCP_SKB_CB(skb)->seq;
+		if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN)
+			len--;
+	}
+	return len;
+}
+
+/* Waiting for our FIN to be acknowledged (cf. sk_stream_closing()). */
+static bool ws_tcp_closing(const struct sock *sk)
+{
+	return (1 << READ_ONCE(sk->sk_state)) &
+	       (TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK);
+}
+
+/*
+ * Close the socket to I/O and wake every waiter: blocked readers see the
+ * receive side shut and return, blocked writers and connects see the send
+ * side shut or the disconnect count change; the wrappers turn what they
+ * return into ECANCELED.  The wake-up carries EPOLLERR only.
+ */
+static void ws_abort_waiters(struct sock *sk)
+{
+	lock_sock(sk);
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown |
+		   (ws_is_tcp(sk) ? RCV_SHUTDOWN : SHUTDOWN_MASK));
+	sk->sk_disconnects++;
+	release_sock(sk);
+	__wake_up(sk_sleep(sk), TASK_INTERRUPTIBLE, 0, poll_to_key(EPOLLERR));
+}
+
+/*
+ * Sleep until our FIN (queued behind the data) is acknowledged, the
+ * connection dies, @deadline passes or a signal arrives.  Woken by the
+ * state change the acknowledgement causes, not by a polling tick.
+ */
+static int ws_linger_wait(struct sock *sk, unsigned long deadline)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	long timeo;
+	int ret = 0;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (ws_tcp_closing(sk)) {
+		timeo = (long)(deadline - jiffies);
+		if (timeo <= 0) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return ret;
+}
+
+/*
+ * Commit the close of a TCP socket: decide the outcome, start the FIN or
+ * send the RST, and abort every pending operation.  Returns the outcome, or
+ * WSCLOSE_OUTCOME_DRAINED when the caller owes a linger wait.
+ */
+static int ws_commit_tcp(struct socket *sock, bool nonblock)
+{
+	struct sock *sk = sock->sk;
+	bool unread, pending, listening;
+
+	lock_sock(sk);
+	unread = ws_unread(sk);
+	pending = ws_pending(sk);
+	listening = sk->sk_state == TCP_LISTEN;
+	release_sock(sk);
+
+	if (listening) {
+		/* Stops listening and resets every connection not accepted. */
+		tcp_abort(sk, ECONNABORTED);
+		ws_abort_waiters(sk);
+		return WSCLOSE_OUTCOME_GRACEFUL;
+	}
+	if (unread || (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)) {
+		tcp_abort(sk, ECONNRESET);
+		ws_abort_waiters(sk);
+		return WSCLOSE_OUTCOME_ABORTIVE;
+	}
+	/* FIN behind the queued data; -ENOTCONN when never connected. */
+	ws_orig(sock)->shutdown(sock, SEND_SHUTDOWN);
+	ws_abort_waiters(sk);
+	if (pending && ws_lingers(sk) && !nonblock)
+		return WSCLOSE_OUTCOME_DRAINED;
+	return WSCLOSE_OUTCOME_GRACEFUL;
+}
+
+/* Finish a lingering close: drained, or reset at the deadline. */
+static int ws_finish_linger(struct wsclose_sock *ws, struct sock *sk)
+{
+	int ret = ws_linger_wait(sk, ws->deadline);
+
+	if (ret == -EINTR && !fatal_signal_pending(current))
+		return -EINTR;
+	if (ret) {
+		tcp_abort(sk, ETIMEDOUT);
+		return ret == -EINTR ? -EINTR : WSCLOSE_OUTCOME_TIMED_OUT_RESET;
+	}
+	if (READ_ONCE(sk->sk_state) == TCP_CLOSE && READ_ONCE(sk->sk_err))
+		return WSCLOSE_OUTCOME_ABORTIVE;
+	return WSCLOSE_OUTCOME_DRAINED;
+}
+
+/*
+ * The Winsock close decision (spec "The close operation", steps 1-5).
+ * Returns the outcome, or a negative errno with nothing changed (ENOTSOCK,
+ * EINPROGRESS, EWOULDBLOCK), or -EINTR with the socket committed and a
+ * linger wait still owed.
+ */
+static int ws_close(struct socket *sock, bool nonblock)
+{
+	struct sock *sk = sock->sk;
+	struct wsclose_sock *ws = ws_of(sk);
+	bool resume;
+	int ret;
+
+	spin_lock(&ws->lock);
+	if (ws->state == WS_CLOSED) {
+		ret = -ENOTSOCK;
+		goto unlock;
+	}
+	if (ws->waiting) {
+		ret = -EINPROGRESS;
+		goto unlock;
+	}
+	resume = ws->state == WS_CLOSING;
+	if (!resume && nonblock && ws_lingers(sk) && ws_pending(sk)) {
+		ret = -EWOULDBLOCK;
+		goto unlock;
+	}
+	if (resume && nonblock && ws_tcp_closing(sk)) {
+		ret = -EWOULDBLOCK;
+		goto unlock;
+	}
+	ws->state = WS_CLOSING;
+	ws->waiting = true;
+	spin_unlock(&ws->lock);
+
+	if (resume) {
+		ret = WSCLOSE_OUTCOME_DRAINED;
+	} else if (ws_is_tcp(sk)) {
+		ws->deadline = jiffies + READ_ONCE(sk->sk_lingertime);
+		ret = ws_commit_tcp(sock, nonblock);
+	} else {
+		ws_abort_waiters(sk);
+		ret = WSCLOSE_OUTCOME_GRACEFUL;
+	}
+	if (ret == WSCLOSE_OUTCOME_DRAINED)
+		ret = ws_finish_linger(ws, sk);
+
+	spin_lock(&ws->lock);
+	ws->waiting = false;
+	if (ret != -EINTR || fatal_signal_pending(current))
+		ws->state = WS_CLOSED;
+unlock:
+	spin_unlock(&ws->lock);
+	return ret;
+}
+
+/*
+ * The last reference to the socket's file is gone.  If no explicit close
+ * committed, this is the implicit close (close(2) or exit): same table, but
+ * it never fails and never blocks a non-blocking descriptor or an exiting
+ * task.
+ */
+static int ws_release(struct socket *sock)
+{
+	const struct proto_ops *orig = ws_orig(sock);
+	struct sock *sk = sock->sk;
+	struct wsclose_sock *ws = sk ? ws_of(sk) : NULL;
+	bool background = false;
+
+	if (!ws)
+		return orig->release(sock);
+
+	if (READ_ONCE(ws->state) == WS_OPEN) {
+		bool nonblock = !sock->file ||
+				(sock->file->f_flags & O_NONBLOCK) ||
+				(current->flags & PF_EXITING);
+
+		if (ws_close(sock, nonblock) == -EWOULDBLOCK) {
+			/* Non-blocking: close gracefully in the background. */
+			spin_lock(&ws->lock);
+			ws->state = WS_CLOSED;
+			spin_unlock(&ws->lock);
+			orig->shutdown(sock, SEND_SHUTDOWN);
+			ws_abort_waiters(sk);
+			background = true;
+		}
+	}
+	/* An interrupted lingering close that nobody retried: reset. */
+	if (!background && READ_ONCE(ws->state) == WS_CLOSING)
+		tcp_abort(sk, ETIMEDOUT);
+
+	/* The committed close did the protocol's work: do not linger again. */
+	lock_sock(sk);
+	sock_reset_flag(sk, SOCK_LINGER);
+	release_sock(sk);
+	ws_detach(sk, ws);
+	return orig->release(sock);
+}
+
+/* ---- the device --------------------------------------------------------- */
+
+static int ws_family_index(u32 family)
+{
+	switch (family) {
+	case AF_INET:
+		return WS_INET;
+	case AF_INET6:
+		return WS_INET6;
+	default:
+		return -EAFNOSUPPORT;
+	}
+}
+
+static int ws_type_index(u32 type)
+{
+	switch (type) {
+	case SOCK_STREAM:
+		return WS_STREAM;
+	case SOCK_DGRAM:
+		return WS_DGRAM;
+	default:
+		return -ESOCKTNOSUPPORT;
+	}
+}
+
+static long ws_ioctl_socket(struct wsclose_socket_args __user *uargs)
+{
+	struct wsclose_socket_args args;
+	struct wsclose_proto *proto;
+	const struct proto_ops *old;
+	struct socket *sock;
+	struct file *file;
+	int fam, type, fd, err;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~WSCLOSE_SOCKET_FLAGS)
+		return -EINVAL;
+	fam = ws_family_index(args.family);
+	if (fam < 0)
+		return fam;
+	type = ws_type_index(args.type);
+	if (type < 0)
+		return type;
+	if (args.protocol &&
+	    args.protocol != (type == WS_STREAM ? IPPROTO_TCP : IPPROTO_UDP))
+		return -EPROTONOSUPPORT;
+	proto = &ws_protos[fam][type];
+	if (!proto->orig)
+		return -EAFNOSUPPORT;
+
+	/* The caller's namespace and credentials, LSM hooks and accounting. */
+	err = sock_create(args.family, args.type, args.protocol, &sock);
+	if (err)
+		return err;
+	old = sock->ops;
+	if (old != proto->orig) {
+		sock_release(sock);
+		return -EAFNOSUPPORT;
+	}
+	err = ws_attach(sock->sk);
+	if (err) {
+		sock_release(sock);
+		return err;
+	}
+	/* From here on ->release is ours and frees the state. */
+	__module_get(THIS_MODULE);
+	WRITE_ONCE(sock->ops, &proto->ops);
+	module_put(old->owner);
+
+	fd = get_unused_fd_flags(args.flags & WSCLOSE_SOCKET_CLOEXEC ?
+				 O_CLOEXEC : 0);
+	if (fd < 0) {
+		sock_release(sock);
+		return fd;
+	}
+	file = sock_alloc_file(sock, args.flags & WSCLOSE_SOCKET_NONBLOCK ?
+			       O_NONBLOCK : 0, NULL);
+	if (IS_ERR(file)) {
+		/* sock_alloc_file() released the socket. */
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
+	return fd;
+}
+
+/* The wsclose socket behind @fd, with a reference on its file in @filep. */
+static struct socket *ws_lookup(u32 fd, struct file **filep)
+{
+	struct socket *sock;
+	struct file *file;
+
+	file = fget(fd);
+	if (!file)
+		return NULL;
+	sock = sock_from_file(file);
+	if (!sock || !ws_is_ours(sock) || !sock->sk || !ws_of(sock->sk)) {
+		fput(file);
+		return NULL;
+	}
+	*filep = file;
+	return sock;
+}
+
+static long ws_ioctl_close(struct wsclose_close_args __user *uargs)
+{
+	struct wsclose_close_args args;
+	struct socket *sock;
+	struct file *file;
+	bool nonblock;
+	int ret;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	if (args.pad || (args.flags & ~WSCLOSE_CLOSE_FLAGS) ||
+	    (args.flags & WSCLOSE_CLOSE_FLAGS) == WSCLOSE_CLOSE_FLAGS)
+		return -EINVAL;
+	/* Fail on an unwritable result before anything changes. */
+	if (put_user(WSCLOSE_OUTCOME_NONE, &uargs->outcome))
+		return -EFAULT;
+
+	sock = ws_lookup(args.fd, &file);
+	if (!sock)
+		return -ENOTSOCK;
+	if (args.flags & WSCLOSE_AS_BLOCKING)
+		nonblock = false;
+	else if (args.flags & WSCLOSE_AS_NONBLOCKING)
+		nonblock = true;
+	else
+		nonblock = file->f_flags & O_NONBLOCK;
+
+	ret = ws_close(sock, nonblock);
+	if (ret == -EINTR && fatal_signal_pending(current))
+		close_fd(args.fd);
+	if (ret >= 0) {
+		/*
+		 * Release the descriptor; the socket itself goes when the
+		 * last reference (ours, aliases, io_uring) is dropped.
+		 */
+		close_fd(args.fd);
+		if (put_user(ret, &uargs->outcome))
+			ret = -EFAULT;
+		else
+			ret = 0;
+	}
+	fput(file);
+	return ret;
+}
+
+static long ws_ioctl_query(struct wsclose_query_args __user *uargs)
+{
+	struct wsclose_query_args args;
+	struct socket *sock;
+	struct file *file;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	if (args.pad[0] || args.pad[1])
+		return -EINVAL;
+	sock = ws_lookup(args.fd, &file);
+	if (!sock)
+		return -ENOTSOCK;
+	args.state = READ_ONCE(ws_of(sock->sk)->state);
+	args.family = sock->sk->sk_family;
+	args.type = sock->sk->sk_type;
+	fput(file);
+	return copy_to_user(uargs, &args, sizeof(args)) ? -EFAULT : 0;
+}
+
+static long ws_dev_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long parm)
+{
+	void __user *argp = (void __user *)parm;
+
+	switch (cmd) {
+	case WSCLOSE_IOC_SOCKET:
+		return ws_ioctl_socket(argp);
+	case WSCLOSE_IOC_CLOSE:
+		return ws_ioctl_close(argp);
+	case WSCLOSE_IOC_QUERY:
+		return ws_ioctl_query(argp);
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
+static const struct file_operations ws_dev_fops = {
+	.owner		= THIS_MODULE,
+	.open		= nonseekable_open,
+	.unlocked_ioctl	= ws_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static struct miscdevice ws_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "wsclose",
+	.fops	= &ws_dev_fops,
+	.mode	= 0666,
+};
+
+/* Build the wrapper for one (family, type) from a socket of that kind. */
+static void ws_build_proto(struct wsclose_proto *p, int family, int type)
+{
+	struct proto_ops *ops = &p->ops;
+	struct socket *sock;
+
+	if (sock_create_kern(&init_net, family, type, 0, &sock)) {
+		pr_info("family %d type %d unavailable\n", family, type);
+		return;
+	}
+	p->orig = sock->ops;
+	sock_release(sock);
+
+	*ops = *p->orig;
+	ops->owner = THIS_MODULE;
+	ops->release = ws_release;
+	ops->bind = ws_bind;
+	ops->connect = ws_connect;
+	ops->accept = ws_accept;
+	ops->getname = ws_getname;
+	ops->poll = ws_poll;
+	ops->ioctl = ws_ioctl;
+#ifdef CONFIG_COMPAT
+	ops->compat_ioctl = ws_compat_ioctl;
+#endif
+	ops->listen = ws_listen;
+	ops->shutdown = ws_shutdown;
+	ops->setsockopt = ws_setsockopt;
+	ops->getsockopt = ws_getsockopt;
+	ops->sendmsg = ws_sendmsg;
+	ops->recvmsg = ws_recvmsg;
+	if (ops->splice_read)
+		ops->splice_read = ws_splice_read;
+}
+
+static int __init wsclose_init(void)
+{
+	ws_build_proto(&ws_protos[WS_INET][WS_STREAM], AF_INET, SOCK_STREAM);
+	ws_build_proto(&ws_protos[WS_INET][WS_DGRAM], AF_INET, SOCK_DGRAM);
+	ws_build_proto(&ws_protos[WS_INET6][WS_STREAM], AF_INET6, SOCK_STREAM);
+	ws_build_proto(&ws_protos[WS_INET6][WS_DGRAM], AF_INET6, SOCK_DGRAM);
+	if (!ws_protos[WS_INET][WS_STREAM].orig)
+		return -EAFNOSUPPORT;
+	return misc_register(&ws_misc);
+}
+
+static void __exit wsclose_exit(void)
+{
+	misc_deregister(&ws_misc);
+}
+
+module_init(wsclose_init);
+module_exit(wsclose_exit);
+
+MODULE_AUTHOR("The wsclose developers");
+MODULE_DESCRIPTION("Winsock close semantics (WSPCloseSocket) for Linux sockets");
+MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1");

@@ -1,0 +1,46 @@
+#!/bin/sh
+# Boot a kernel under QEMU (software emulation) with the test initramfs,
+# run a shell command in the guest, and report its output and status.
+#   qemu-run.sh [-t SECONDS] VMLINUZ INITRAMFS 'COMMAND'
+# Exits with the command's status; 124 on timeout; 125 when the kernel log
+# shows a splat (BUG, WARNING, KASAN, lockdep, refcount, hung task, ...).
+set -eu
+timeout=600
+if [ "$1" = "-t" ]; then timeout=$2; shift 2; fi
+kernel=$1 initrd=$2 cmd=$3
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/root"
+printf '%s\n' "$cmd" > "$work/root/cmd"
+(cd "$work/root" && echo cmd | cpio -o -H newc --quiet) | gzip -1 > "$work/cmd.cpio.gz"
+cat "$initrd" "$work/cmd.cpio.gz" > "$work/initrd"
+
+set +e
+timeout --foreground -k 10 "$timeout" \
+	qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 1536 \
+	-nographic -no-reboot -monitor none -serial stdio \
+	-kernel "$kernel" -initrd "$work/initrd" \
+	-append "console=ttyS0 loglevel=3 panic=-1 oops=panic hung_task_panic=0 softlockup_panic=0 rdinit=/init" \
+	< /dev/null > "$work/log" 2>&1
+qrc=$?
+set -e
+tr -d '\r' < "$work/log" > "$work/out"
+
+# The command's own output: everything before the dmesg marker.
+sed -n "/==== WSCLOSE-START ====/,/==== WSCLOSE-DMESG ====/p" "$work/out" | sed "1d;\$d"
+
+rc=$(sed -n 's/^==== WSCLOSE-EXIT \([0-9]*\) ====$/\1/p' "$work/out" | tail -n 1)
+if [ -z "$rc" ]; then
+	echo "qemu-run: guest did not finish (qemu status $qrc); last lines:" >&2
+	tail -n 40 "$work/out" >&2
+	[ "$qrc" -eq 124 ] && exit 124
+	exit 125
+fi
+splat='BUG:|WARNING:|Call Trace|KASAN|kmemleak:|possible recursive locking|circular locking|lockdep|refcount_t|blocked for more than|Kernel panic|general protection|UBSAN'
+if sed -n '/==== WSCLOSE-DMESG ====/,$p' "$work/out" | grep -E "$splat" >/dev/null; then
+	echo "qemu-run: kernel log shows a splat:" >&2
+	sed -n '/==== WSCLOSE-DMESG ====/,$p' "$work/out" | grep -E -B5 -A30 "$splat" | head -n 120 >&2
+	exit 125
+fi
+exit "$rc"

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the wsclose selftests and the demo: loopback
+ * connections, filling both socket buffers, a checksummed byte stream and
+ * a peer that reports exactly what it saw.
+ */
+#ifndef WSCLOSE_SELFTEST_HELPERS_H
+#define WSCLOSE_SELFTEST_HELPERS_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wsclose.h"
+
+static inline double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Loopback address of @family on @port (network order). */
+static inline socklen_t loop_addr(int family, struct sockaddr_storage *ss,
+				  in_port_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		a->sin6_port = port;
+		return sizeof(*a);
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a->sin_port = port;
+	return sizeof(*a);
+}
+
+/* A plain listening TCP socket on an ephemeral loopback port. */
+static inline int plain_listener(int family, int rcvbuf, struct sockaddr_storage *ss,
+				 socklen_t *len)
+{
+	int fd = socket(family, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	*len = loop_addr(family, ss, 0);
+	if (bind(fd, (struct sockaddr *)ss, *len) || listen(fd, 16) ||
+	    getsockname(fd, (struct sockaddr *)ss, len)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Connect @client to a fresh plain listener and return the accepted peer.
+ * @rcvbuf shrinks the peer's receive buffer (0: default).
+ */
+static inline int connect_peer(int client, int family, int rcvbuf)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int lfd = plain_listener(family, rcvbuf, &ss, &len);
+	int peer = -1;
+
+	if (lfd < 0)
+		return -1;
+	if (connect(client, (struct sockaddr *)&ss, len) == 0)
+		peer = accept(lfd, NULL, NULL);
+	close(lfd);
+	return peer;
+}
+
+static inline int set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	return fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+/* The stream's byte at offset @off, and a checksum over a prefix of it. */
+static inline unsigned char stream_byte(uint64_t off)
+{
+	return (unsigned char)((off * 2654435761u) >> 13);
+}
+
+struct stream {
+	uint64_t bytes;
+	uint64_t sum;
+};
+
+static inline void stream_add(struct stream *st, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		st->sum = (st->sum ^ p[i]) * 1099511628211ull;
+	st->bytes += n;
+}
+
+static inline void stream_fill(uint64_t off, unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = stream_byte(off + i);
+}
+
+/*
+ * Send the stream without blocking until the send buffer is full (EAGAIN
+ * for @quiet_ms).  Returns bytes sent, accumulated into @st.
+ */
+static inline int64_t fill_buffers(int fd, struct stream *st, int quiet_ms)
+{
+	unsigned char buf[4096];
+	double quiet = 0;
+	int64_t total = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		stream_fill(st->bytes, buf, sizeof(buf));
+		n = send(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			stream_add(st, buf, n);
+			total += n;
+			quiet = 0;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN)
+			return -1;
+		if (quiet == 0)
+			quiet = now_s();
+		else if (now_s() - quiet > quiet_ms / 1000.0)
+			return total;
+		sleep_ms(5);
+	}
+}
+
+/* What a peer saw on its connection. */
+struct seen {
+	struct stream st;
+	int eof;	/* ended with an orderly EOF */
+	int err;	/* ended with this errno (ECONNRESET, ...), or 0 */
+};
+
+/* Read until EOF, an error, or @timeout_s; report what arrived. */
+static inline void peer_read_all(int fd, struct seen *s, double timeout_s)
+{
+	unsigned char buf[16384];
+	double end = now_s() + timeout_s;
+
+	memset(s, 0, sizeof(*s));
+	set_nonblock(fd, 1);
+	while (now_s() < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		poll(&pfd, 1, 50);
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n > 0) {
+			stream_add(&s->st, buf, n);
+		} else if (n == 0) {
+			s->eof = 1;
+			return;
+		} else if (errno != EAGAIN) {
+			s->err = errno;
+			return;
+		}
+	}
+	s->err = ETIMEDOUT;
+}
+
+/* The stream a sender produced matches what the peer saw. */
+static inline int stream_equal(const struct stream *a, const struct stream *b)
+{
+	return a->bytes == b->bytes && a->sum == b->sum;
+}
+
+/* Direct ioctl access for tests of the device ABI. */
+static inline int dev_open(void)
+{
+	return open("/dev/wsclose", O_RDWR | O_CLOEXEC);
+}
+
+static inline int query_state(int dev, int fd)
+{
+	struct wsclose_query_args q = { .fd = (unsigned int)fd };
+
+	if (ioctl(dev, WSCLOSE_IOC_QUERY, &q) < 0)
+		return -errno;
+	return (int)q.state;
+}
+
+#endif /* WSCLOSE_SELFTEST_HELPERS_H */
