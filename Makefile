@@ -29,7 +29,7 @@ SELFTESTS := wsclose_test close_test
 SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS))
 GUEST_BINS := $(SELFTEST_BINS) $(B)/demo/wsclose-demo
 
-.PHONY: all deps lib module modules selftests run check clean
+.PHONY: all deps lib module modules sparse selftests run check clean
 
 all: lib
 	$(MAKE) module KVER=$(KVER61)
@@ -58,6 +58,14 @@ module:
 	@cp -r Kbuild module uapi $(B)/$(KVER)/
 	$(MAKE) -C /lib/modules/$(KVER)/build M=$(B)/$(KVER) modules 2>&1 | tee $(B)/$(KVER)/build.log
 	@! grep -E 'warning:|error:' $(B)/$(KVER)/build.log
+
+# sparse over module/ (C=2 checks every file, built or not)
+sparse:
+	@test -n "$(KVER)" || { echo "KVER not set"; exit 1; }
+	@mkdir -p $(B)/sparse-$(KVER)
+	@cp -r Kbuild module uapi $(B)/sparse-$(KVER)/
+	$(MAKE) -C /lib/modules/$(KVER)/build M=$(B)/sparse-$(KVER) C=2 CHECK=sparse modules 2>&1 | tee $(B)/sparse-$(KVER)/sparse.log
+	@! grep -E 'warning:|error:' $(B)/sparse-$(KVER)/sparse.log
 
 modules:
 	$(MAKE) module KVER=$(KVER61)

@@ -40,8 +40,6 @@
 
 #include <linux/wsclose.h>
 
-#include "compat.h"
-
 enum wsclose_state {
 	WS_OPEN = WSCLOSE_STATE_OPEN,		/* usable */
 	WS_CLOSING = WSCLOSE_STATE_CLOSING,	/* committed, linger wait owed */
@@ -77,7 +75,7 @@ enum { WS_INET, WS_INET6, WS_NFAMILIES };
 enum { WS_STREAM, WS_DGRAM, WS_NTYPES };
 
 /* Written once at load time, read-only afterwards. */
-static struct wsclose_proto ws_protos[WS_NFAMILIES][WS_NTYPES];
+static struct wsclose_proto ws_protos[WS_NFAMILIES][WS_NTYPES] __ro_after_init;
 
 static bool ws_is_ours(const struct socket *sock)
 {
@@ -158,6 +156,8 @@ static int ws_aborted(const struct socket *sock, int ret)
 
 /* ---- wrapped protocol operations ---------------------------------------- */
 
+#include "compat.h"
+
 static int ws_bind(struct socket *sock, struct sockaddr *addr, int len)
 {
 	return ws_gate(sock) ?: ws_orig(sock)->bind(sock, addr, len);
@@ -174,22 +174,17 @@ static int ws_connect(struct socket *sock, struct sockaddr *addr, int len,
 	return ws_aborted(sock, ret);
 }
 
-static int ws_accept(struct socket *sock, struct socket *newsock,
-		     WSCLOSE_ACCEPT_PARAMS)
+/*
+ * The child carries our operations already (do_accept copies them from the
+ * listener) and its linger setting (sk_clone_lock copies the flags); it
+ * needs state of its own.  Without it, ->release simply passes the child to
+ * the protocol.
+ */
+static int ws_accept_finish(struct socket *sock, struct socket *newsock,
+			    int ret)
 {
-	int ret = ws_gate(sock);
-
-	if (ret)
-		return ret;
-	ret = ws_orig(sock)->accept(sock, newsock, WSCLOSE_ACCEPT_ARGS);
 	if (ret)
 		return ws_aborted(sock, ret);
-	/*
-	 * The child carries our operations already (do_accept copies them
-	 * from the listener) and its linger setting (sk_clone_lock copies the
-	 * flags); it needs state of its own.  Without it, ->release simply
-	 * passes the child to the protocol.
-	 */
 	return ws_attach(newsock->sk);
 }
 
@@ -375,7 +370,7 @@ static void ws_abort_waiters(struct sock *sk)
 /*
  * Sleep until our FIN (queued behind the data) is acknowledged, the
  * connection dies, @deadline passes or a signal arrives.  Woken by the
- * state change the acknowledgement causes, not by a polling tick.
+ * state change the acknowledgment causes, not by a polling tick.
  */
 static int ws_linger_wait(struct sock *sk, unsigned long deadline)
 {
@@ -753,7 +748,7 @@ static struct miscdevice ws_misc = {
 };
 
 /* Build the wrapper for one (family, type) from a socket of that kind. */
-static void ws_build_proto(struct wsclose_proto *p, int family, int type)
+static void __init ws_build_proto(struct wsclose_proto *p, int family, int type)
 {
 	struct proto_ops *ops = &p->ops;
 	struct socket *sock;

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -164,26 +165,40 @@ static inline int64_t fill_buffers(int fd, struct stream *st, int quiet_ms)
 /* What a peer saw on its connection. */
 struct seen {
 	struct stream st;
-	int eof;	/* ended with an orderly EOF */
-	int err;	/* ended with this errno (ECONNRESET, ...), or 0 */
+	uint64_t corrupt;	/* bytes that differ from the stream */
+	int eof;		/* ended with an orderly EOF */
+	int err;		/* ended with this errno (ECONNRESET, ...), or 0 */
 };
 
-/* Read until EOF, an error, or @timeout_s; report what arrived. */
-static inline void peer_read_all(int fd, struct seen *s, double timeout_s)
+static inline void seen_add(struct seen *s, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		s->corrupt += p[i] != stream_byte(s->st.bytes + i);
+	stream_add(&s->st, p, n);
+}
+
+/*
+ * Read until EOF, an error, or @timeout_s; report what arrived.  With
+ * @until_bytes, stop without waiting for the end once that many bytes are
+ * in (s->eof and s->err stay 0).
+ */
+static inline void peer_read(int fd, struct seen *s, double timeout_s,
+			     uint64_t until_bytes)
 {
 	unsigned char buf[16384];
 	double end = now_s() + timeout_s;
 
-	memset(s, 0, sizeof(*s));
 	set_nonblock(fd, 1);
 	while (now_s() < end) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
+		if (until_bytes && s->st.bytes >= until_bytes)
+			return;
 		poll(&pfd, 1, 50);
 		n = recv(fd, buf, sizeof(buf), 0);
 		if (n > 0) {
-			stream_add(&s->st, buf, n);
+			seen_add(s, buf, n);
 		} else if (n == 0) {
 			s->eof = 1;
 			return;
@@ -195,10 +210,30 @@ static inline void peer_read_all(int fd, struct seen *s, double timeout_s)
 	s->err = ETIMEDOUT;
 }
 
+static inline void peer_read_all(int fd, struct seen *s, double timeout_s)
+{
+	memset(s, 0, sizeof(*s));
+	peer_read(fd, s, timeout_s, 0);
+}
+
 /* The stream a sender produced matches what the peer saw. */
 static inline int stream_equal(const struct stream *a, const struct stream *b)
 {
 	return a->bytes == b->bytes && a->sum == b->sum;
+}
+
+/* Wait until everything sent on @fd is acknowledged (SIOCOUTQ == 0). */
+static inline int wait_acked(int fd, double timeout_s)
+{
+	double end = now_s() + timeout_s;
+	int outq = -1;
+
+	while (now_s() < end) {
+		if (ioctl(fd, SIOCOUTQ, &outq) == 0 && outq == 0)
+			return 0;
+		sleep_ms(5);
+	}
+	return -1;
 }
 
 /* Direct ioctl access for tests of the device ABI. */

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Run the kernel's checkpatch.pl --strict over the kernel code, taken from
+# Debian's linux-source-6.1 (scripts only, extracted once into build/).
+set -eu
+# Ignored: CONST_STRUCT (the wrapped proto_ops are built at load time from
+# the live inet ones, as net/tls does, and are __ro_after_init), and
+# LINUX_VERSION_CODE in module/compat.h, whose whole purpose it is.
+cd "$(dirname "$0")/.."
+dir=build/kscripts
+if [ ! -f "$dir/checkpatch.pl" ]; then
+	mkdir -p "$dir"
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$dir" --strip-components=2 \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+fi
+perl "$dir/checkpatch.pl" --strict --no-tree --terse --show-types \
+	--ignore FILE_PATH_CHANGES,CONST_STRUCT,LINUX_VERSION_CODE \
+	-f module/*.c module/*.h
