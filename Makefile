@@ -28,8 +28,9 @@ MOD_SRC  := Kbuild module/wsclose.c module/compat.h uapi/linux/wsclose.h
 SELFTESTS := wsclose_test close_test
 SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS))
 GUEST_BINS := $(SELFTEST_BINS) $(B)/demo/wsclose-demo
+BENCH_BINS := $(B)/bench/linger_delay
 
-.PHONY: all deps lib module modules sparse selftests run check clean
+.PHONY: all deps lib module modules sparse selftests run bench check clean
 
 all: lib
 	$(MAKE) module KVER=$(KVER61)
@@ -94,6 +95,10 @@ $(B)/host/lib_test: selftests/lib_test.c $(B)/lib/libwsclose.a $(KSFT)/kselftest
 
 selftests: $(SELFTEST_BINS) $(B)/host/lib_test
 
+$(B)/bench/%: bench/%.c selftests/helpers.h $(B)/lib/libwsclose.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WFLAGS) -static -pthread -o $@ $< $(B)/lib/libwsclose.a
+
 $(B)/initramfs-%.cpio.gz: $(GUEST_BINS) module
 	scripts/mkinitramfs.sh $@ $(B)/$*/wsclose.ko $(GUEST_BINS)
 
@@ -103,6 +108,14 @@ run: deps
 	@$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null
 	@scripts/mkinitramfs.sh $(B)/initramfs-run.cpio.gz $(B)/$(KVER61)/wsclose.ko $(GUEST_BINS)
 	@scripts/qemu-run.sh -t 300 /boot/vmlinuz-$(KVER61) $(B)/initramfs-run.cpio.gz 'wsclose-demo'
+
+# Benchmarks run in QEMU on the 6.1 kernel; the table goes to build/bench.txt.
+bench: deps
+	@$(MAKE) --no-print-directory -s lib $(BENCH_BINS)
+	@$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null
+	@scripts/mkinitramfs.sh $(B)/initramfs-bench.cpio.gz $(B)/$(KVER61)/wsclose.ko $(BENCH_BINS)
+	@scripts/qemu-run.sh -t 1200 /boot/vmlinuz-$(KVER61) $(B)/initramfs-bench.cpio.gz \
+		'linger_delay 20' | tee $(B)/bench.txt
 
 check: deps
 	@scripts/check.sh

@@ -16,9 +16,13 @@ printf '%s\n' "$cmd" > "$work/root/cmd"
 (cd "$work/root" && echo cmd | cpio -o -H newc --quiet) | gzip -1 > "$work/cmd.cpio.gz"
 cat "$initrd" "$work/cmd.cpio.gz" > "$work/initrd"
 
+# One TCG thread for both vCPUs: with multi-threaded TCG, a vCPU can run a
+# stale int3 while another patches kernel text (static keys), an Oops that
+# has nothing to do with the code under test.
 set +e
 timeout --foreground -k 10 "$timeout" \
 	qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 1536 \
+	-accel tcg,thread=single \
 	-nographic -no-reboot -monitor none -serial stdio \
 	-kernel "$kernel" -initrd "$work/initrd" \
 	-append "console=ttyS0 loglevel=3 panic=-1 oops=panic hung_task_panic=0 softlockup_panic=0 rdinit=/init" \

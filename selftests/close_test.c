@@ -427,6 +427,35 @@ TEST_F(wait, signal_interrupts_then_retry_resumes)
 	EXPECT_EQ(ECONNRESET, seen.err);
 }
 
+/* A fatal signal during the wait resets the connection and exits at once. */
+TEST_F(wait, fatal_signal_resets)
+{
+	struct seen seen;
+	int status;
+	double t0;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int err;
+
+		wsclose_closesocket(self->c.s, &err);
+		_exit(3);	/* not reached: killed in the wait */
+	}
+	sleep_ms(300);
+	t0 = now_s();
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_GT(1.0, now_s() - t0);
+	EXPECT_TRUE(WIFSIGNALED(status));
+	/* the child's close committed: our alias is closed, the peer reset */
+	EXPECT_EQ(-1, send(self->c.s, "x", 1, MSG_DONTWAIT));
+	EXPECT_EQ(ENOTSOCK, errno);
+	peer_read_all(self->c.peer, &seen, PEER_WAIT_S);
+	EXPECT_EQ(ECONNRESET, seen.err);
+}
+
 /* The caller's Winsock blocking mode overrides O_NONBLOCK, both ways. */
 TEST_F(wait, as_blocking_overrides_o_nonblock)
 {
