@@ -40,30 +40,7 @@
 
 #include <linux/wsclose.h>
 
-enum wsclose_state {
-	WS_OPEN = WSCLOSE_STATE_OPEN,		/* usable */
-	WS_CLOSING = WSCLOSE_STATE_CLOSING,	/* committed, linger wait owed */
-	WS_CLOSED = WSCLOSE_STATE_CLOSED,	/* committed and finished */
-};
-
-/*
- * Per-socket state, hung off sk->sk_user_data (with SK_USER_DATA_NOCOPY so
- * that accepted children do not inherit it).  It lives from creation (or
- * accept) to the socket's ->release, so any caller holding a reference to
- * the socket's file may use it without further locking.
- */
-struct wsclose_sock {
-	/*
-	 * @lock protects @state, @waiting and @deadline.  It is a leaf lock:
-	 * never held across lock_sock(), a sleep or a protocol call.  @state
-	 * is also read locklessly (READ_ONCE) on the I/O paths, where a stale
-	 * OPEN only means the call runs into the close and is aborted.
-	 */
-	spinlock_t lock;
-	enum wsclose_state state;
-	bool waiting;			/* a closer sleeps in the linger wait */
-	unsigned long deadline;		/* jiffies; set when the wait begins */
-};
+#include "wsclose.h"
 
 /* One wrapped operations table per (family, type). */
 struct wsclose_proto {
@@ -396,38 +373,77 @@ static int ws_linger_wait(struct sock *sk, unsigned long deadline)
 }
 
 /*
- * Commit the close of a TCP socket: decide the outcome, start the FIN or
- * send the RST, and abort every pending operation.  Returns the outcome, or
+ * Steps 1-4 of the close (spec "The close operation"): whether it may
+ * proceed and how, from the state sampled under ws->lock.
+ */
+VISIBLE_IF_KUNIT int wsclose_close_decide(const struct wsclose_close_in *in)
+{
+	if (in->state == WS_CLOSED)
+		return -ENOTSOCK;
+	if (in->waiting)
+		return -EINPROGRESS;
+	if (!in->last_handle)
+		return WS_STEP_RELEASE_ONLY;
+	if (in->state == WS_CLOSING)
+		return in->nonblock && in->fin_unacked ? -EWOULDBLOCK :
+							 WS_STEP_RESUME;
+	if (in->nonblock && in->lingers && in->pending)
+		return -EWOULDBLOCK;
+	return WS_STEP_COMMIT;
+}
+EXPORT_SYMBOL_IF_KUNIT(wsclose_close_decide);
+
+/* Step 5: what a committing close of a TCP socket does. */
+VISIBLE_IF_KUNIT int wsclose_commit_decide(const struct wsclose_commit_in *in)
+{
+	if (in->listening)
+		return WS_ACT_STOP_LISTENING;
+	if (in->unread || (in->linger && !in->lingertime))
+		return WS_ACT_RESET;
+	if (in->linger && in->pending && !in->nonblock)
+		return WS_ACT_FIN_AND_WAIT;
+	return WS_ACT_FIN;
+}
+EXPORT_SYMBOL_IF_KUNIT(wsclose_commit_decide);
+
+/*
+ * Commit the close of a TCP socket: start the FIN or send the RST, and
+ * abort every pending operation.  Returns the outcome, or
  * WSCLOSE_OUTCOME_DRAINED when the caller owes a linger wait.
  */
 static int ws_commit_tcp(struct socket *sock, bool nonblock)
 {
 	struct sock *sk = sock->sk;
-	bool unread, pending, listening;
+	struct wsclose_commit_in in = { .nonblock = nonblock };
+	int outcome = WSCLOSE_OUTCOME_GRACEFUL;
 
 	lock_sock(sk);
-	unread = ws_unread(sk);
-	pending = ws_pending(sk);
-	listening = sk->sk_state == TCP_LISTEN;
+	in.listening = sk->sk_state == TCP_LISTEN;
+	in.unread = ws_unread(sk);
+	in.pending = ws_pending(sk);
+	in.linger = sock_flag(sk, SOCK_LINGER);
+	in.lingertime = sk->sk_lingertime;
 	release_sock(sk);
 
-	if (listening) {
+	switch (wsclose_commit_decide(&in)) {
+	case WS_ACT_STOP_LISTENING:
 		/* Stops listening and resets every connection not accepted. */
 		tcp_abort(sk, ECONNABORTED);
-		ws_abort_waiters(sk);
-		return WSCLOSE_OUTCOME_GRACEFUL;
-	}
-	if (unread || (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)) {
+		break;
+	case WS_ACT_RESET:
 		tcp_abort(sk, ECONNRESET);
-		ws_abort_waiters(sk);
-		return WSCLOSE_OUTCOME_ABORTIVE;
+		outcome = WSCLOSE_OUTCOME_ABORTIVE;
+		break;
+	case WS_ACT_FIN_AND_WAIT:
+		outcome = WSCLOSE_OUTCOME_DRAINED;
+		fallthrough;
+	case WS_ACT_FIN:
+		/* FIN behind the queued data; -ENOTCONN when never connected. */
+		ws_orig(sock)->shutdown(sock, SEND_SHUTDOWN);
+		break;
 	}
-	/* FIN behind the queued data; -ENOTCONN when never connected. */
-	ws_orig(sock)->shutdown(sock, SEND_SHUTDOWN);
 	ws_abort_waiters(sk);
-	if (pending && ws_lingers(sk) && !nonblock)
-		return WSCLOSE_OUTCOME_DRAINED;
-	return WSCLOSE_OUTCOME_GRACEFUL;
+	return outcome;
 }
 
 /* Finish a lingering close: drained, or reset at the deadline. */
@@ -447,41 +463,37 @@ static int ws_finish_linger(struct wsclose_sock *ws, struct sock *sk)
 }
 
 /*
- * The Winsock close decision (spec "The close operation", steps 1-5).
- * Returns the outcome, or a negative errno with nothing changed (ENOTSOCK,
- * EINPROGRESS, EWOULDBLOCK), or -EINTR with the socket committed and a
- * linger wait still owed.
+ * The Winsock close.  Returns the outcome, or a negative errno with nothing
+ * changed (ENOTSOCK, EINPROGRESS, EWOULDBLOCK), or -EINTR with the socket
+ * committed and a linger wait still owed (unless the signal was fatal: then
+ * it was reset).
  */
-static int ws_close(struct socket *sock, bool nonblock)
+VISIBLE_IF_KUNIT int wsclose_close(struct socket *sock, bool nonblock)
 {
 	struct sock *sk = sock->sk;
 	struct wsclose_sock *ws = ws_of(sk);
-	bool resume;
-	int ret;
+	struct wsclose_close_in in = {
+		.last_handle = true,
+		.nonblock = nonblock,
+	};
+	int step, ret;
 
 	spin_lock(&ws->lock);
-	if (ws->state == WS_CLOSED) {
-		ret = -ENOTSOCK;
-		goto unlock;
-	}
-	if (ws->waiting) {
-		ret = -EINPROGRESS;
-		goto unlock;
-	}
-	resume = ws->state == WS_CLOSING;
-	if (!resume && nonblock && ws_lingers(sk) && ws_pending(sk)) {
-		ret = -EWOULDBLOCK;
-		goto unlock;
-	}
-	if (resume && nonblock && ws_tcp_closing(sk)) {
-		ret = -EWOULDBLOCK;
-		goto unlock;
+	in.state = ws->state;
+	in.waiting = ws->waiting;
+	in.lingers = ws_lingers(sk);
+	in.pending = ws_pending(sk);
+	in.fin_unacked = ws_tcp_closing(sk);
+	step = wsclose_close_decide(&in);
+	if (step < 0) {
+		spin_unlock(&ws->lock);
+		return step;
 	}
 	ws->state = WS_CLOSING;
 	ws->waiting = true;
 	spin_unlock(&ws->lock);
 
-	if (resume) {
+	if (step == WS_STEP_RESUME) {
 		ret = WSCLOSE_OUTCOME_DRAINED;
 	} else if (ws_is_tcp(sk)) {
 		ws->deadline = jiffies + READ_ONCE(sk->sk_lingertime);
@@ -497,9 +509,76 @@ static int ws_close(struct socket *sock, bool nonblock)
 	ws->waiting = false;
 	if (ret != -EINTR || fatal_signal_pending(current))
 		ws->state = WS_CLOSED;
-unlock:
 	spin_unlock(&ws->lock);
 	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(wsclose_close);
+
+/*
+ * An implicit close that could not wait: reset the connection if it has
+ * not drained when l_linger runs out.  Each reaper holds a reference on
+ * the (by then orphaned) sock; module exit cancels those still pending.
+ */
+struct ws_reaper {
+	struct delayed_work work;
+	struct sock *sk;
+	struct list_head node;	/* on ws_reapers, under ws_reapers_lock */
+};
+
+/* ws_reapers_lock protects ws_reapers; taken from process context only. */
+static DEFINE_SPINLOCK(ws_reapers_lock);
+static LIST_HEAD(ws_reapers);
+static struct workqueue_struct *ws_wq;
+
+static void ws_reap(struct work_struct *work)
+{
+	struct ws_reaper *r = container_of(to_delayed_work(work),
+					   struct ws_reaper, work);
+
+	spin_lock(&ws_reapers_lock);
+	list_del(&r->node);
+	spin_unlock(&ws_reapers_lock);
+	if (ws_tcp_closing(r->sk))
+		tcp_abort(r->sk, ETIMEDOUT);
+	sock_put(r->sk);
+	kfree(r);
+}
+
+static void ws_arm_reaper(struct sock *sk, unsigned long deadline)
+{
+	struct ws_reaper *r = kzalloc(sizeof(*r), GFP_KERNEL);
+	long delay = (long)(deadline - jiffies);
+
+	if (!r) {
+		/* Cannot keep the promise: reset now rather than linger on. */
+		tcp_abort(sk, ENOMEM);
+		return;
+	}
+	sock_hold(sk);
+	r->sk = sk;
+	INIT_DELAYED_WORK(&r->work, ws_reap);
+	spin_lock(&ws_reapers_lock);
+	list_add(&r->node, &ws_reapers);
+	queue_delayed_work(ws_wq, &r->work, max(delay, 0L));
+	spin_unlock(&ws_reapers_lock);
+}
+
+static void ws_cancel_reapers(void)
+{
+	struct ws_reaper *r, *tmp;
+	LIST_HEAD(cancelled);
+
+	spin_lock(&ws_reapers_lock);
+	list_for_each_entry_safe(r, tmp, &ws_reapers, node)
+		if (cancel_delayed_work(&r->work))
+			list_move(&r->node, &cancelled);
+	spin_unlock(&ws_reapers_lock);
+	list_for_each_entry_safe(r, tmp, &cancelled, node) {
+		sock_put(r->sk);
+		kfree(r);
+	}
+	/* waits for the reapers already running */
+	destroy_workqueue(ws_wq);
 }
 
 /*
@@ -523,13 +602,17 @@ static int ws_release(struct socket *sock)
 				(sock->file->f_flags & O_NONBLOCK) ||
 				(current->flags & PF_EXITING);
 
-		if (ws_close(sock, nonblock) == -EWOULDBLOCK) {
-			/* Non-blocking: close gracefully in the background. */
+		if (wsclose_close(sock, nonblock) == -EWOULDBLOCK) {
+			/*
+			 * Cannot wait: close gracefully in the background and
+			 * reset when l_linger runs out.
+			 */
 			spin_lock(&ws->lock);
 			ws->state = WS_CLOSED;
 			spin_unlock(&ws->lock);
 			orig->shutdown(sock, SEND_SHUTDOWN);
 			ws_abort_waiters(sk);
+			ws_arm_reaper(sk, jiffies + READ_ONCE(sk->sk_lingertime));
 			background = true;
 		}
 	}
@@ -571,34 +654,58 @@ static int ws_type_index(u32 type)
 	}
 }
 
-static long ws_ioctl_socket(struct wsclose_socket_args __user *uargs)
+/* Argument checks of WSCLOSE_IOC_SOCKET, in the order documented. */
+VISIBLE_IF_KUNIT int wsclose_check_socket_args(const struct wsclose_socket_args *a)
 {
-	struct wsclose_socket_args args;
+	int fam, type;
+
+	if (a->flags & ~WSCLOSE_SOCKET_FLAGS)
+		return -EINVAL;
+	fam = ws_family_index(a->family);
+	if (fam < 0)
+		return fam;
+	type = ws_type_index(a->type);
+	if (type < 0)
+		return type;
+	if (a->protocol &&
+	    a->protocol != (type == WS_STREAM ? IPPROTO_TCP : IPPROTO_UDP))
+		return -EPROTONOSUPPORT;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(wsclose_check_socket_args);
+
+VISIBLE_IF_KUNIT int wsclose_check_close_args(const struct wsclose_close_args *a)
+{
+	if (a->pad || (a->flags & ~WSCLOSE_CLOSE_FLAGS) ||
+	    (a->flags & WSCLOSE_CLOSE_FLAGS) == WSCLOSE_CLOSE_FLAGS)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(wsclose_check_close_args);
+
+VISIBLE_IF_KUNIT int wsclose_check_query_args(const struct wsclose_query_args *a)
+{
+	return a->pad[0] || a->pad[1] ? -EINVAL : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(wsclose_check_query_args);
+
+/*
+ * Create a wsclose socket (checked arguments) in the caller's network
+ * namespace with the caller's credentials, through the normal creation
+ * path (LSM hooks, accounting), and give it our operations.
+ */
+VISIBLE_IF_KUNIT int wsclose_create(int family, int type, int protocol,
+				    struct socket **res)
+{
 	struct wsclose_proto *proto;
 	const struct proto_ops *old;
 	struct socket *sock;
-	struct file *file;
-	int fam, type, fd, err;
+	int err;
 
-	if (copy_from_user(&args, uargs, sizeof(args)))
-		return -EFAULT;
-	if (args.flags & ~WSCLOSE_SOCKET_FLAGS)
-		return -EINVAL;
-	fam = ws_family_index(args.family);
-	if (fam < 0)
-		return fam;
-	type = ws_type_index(args.type);
-	if (type < 0)
-		return type;
-	if (args.protocol &&
-	    args.protocol != (type == WS_STREAM ? IPPROTO_TCP : IPPROTO_UDP))
-		return -EPROTONOSUPPORT;
-	proto = &ws_protos[fam][type];
+	proto = &ws_protos[ws_family_index(family)][ws_type_index(type)];
 	if (!proto->orig)
 		return -EAFNOSUPPORT;
-
-	/* The caller's namespace and credentials, LSM hooks and accounting. */
-	err = sock_create(args.family, args.type, args.protocol, &sock);
+	err = sock_create(family, type, protocol, &sock);
 	if (err)
 		return err;
 	old = sock->ops;
@@ -615,6 +722,26 @@ static long ws_ioctl_socket(struct wsclose_socket_args __user *uargs)
 	__module_get(THIS_MODULE);
 	WRITE_ONCE(sock->ops, &proto->ops);
 	module_put(old->owner);
+	*res = sock;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(wsclose_create);
+
+static long ws_ioctl_socket(struct wsclose_socket_args __user *uargs)
+{
+	struct wsclose_socket_args args;
+	struct socket *sock;
+	struct file *file;
+	int fd, err;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	err = wsclose_check_socket_args(&args);
+	if (err)
+		return err;
+	err = wsclose_create(args.family, args.type, args.protocol, &sock);
+	if (err)
+		return err;
 
 	fd = get_unused_fd_flags(args.flags & WSCLOSE_SOCKET_CLOEXEC ?
 				 O_CLOEXEC : 0);
@@ -661,9 +788,9 @@ static long ws_ioctl_close(struct wsclose_close_args __user *uargs)
 
 	if (copy_from_user(&args, uargs, sizeof(args)))
 		return -EFAULT;
-	if (args.pad || (args.flags & ~WSCLOSE_CLOSE_FLAGS) ||
-	    (args.flags & WSCLOSE_CLOSE_FLAGS) == WSCLOSE_CLOSE_FLAGS)
-		return -EINVAL;
+	ret = wsclose_check_close_args(&args);
+	if (ret)
+		return ret;
 	/* Fail on an unwritable result before anything changes. */
 	if (put_user(WSCLOSE_OUTCOME_NONE, &uargs->outcome))
 		return -EFAULT;
@@ -678,7 +805,7 @@ static long ws_ioctl_close(struct wsclose_close_args __user *uargs)
 	else
 		nonblock = file->f_flags & O_NONBLOCK;
 
-	ret = ws_close(sock, nonblock);
+	ret = wsclose_close(sock, nonblock);
 	if (ret == -EINTR && fatal_signal_pending(current))
 		close_fd(args.fd);
 	if (ret >= 0) {
@@ -704,7 +831,7 @@ static long ws_ioctl_query(struct wsclose_query_args __user *uargs)
 
 	if (copy_from_user(&args, uargs, sizeof(args)))
 		return -EFAULT;
-	if (args.pad[0] || args.pad[1])
+	if (wsclose_check_query_args(&args))
 		return -EINVAL;
 	sock = ws_lookup(args.fd, &file);
 	if (!sock)
@@ -784,18 +911,28 @@ static void __init ws_build_proto(struct wsclose_proto *p, int family, int type)
 
 static int __init wsclose_init(void)
 {
+	int err;
+
 	ws_build_proto(&ws_protos[WS_INET][WS_STREAM], AF_INET, SOCK_STREAM);
 	ws_build_proto(&ws_protos[WS_INET][WS_DGRAM], AF_INET, SOCK_DGRAM);
 	ws_build_proto(&ws_protos[WS_INET6][WS_STREAM], AF_INET6, SOCK_STREAM);
 	ws_build_proto(&ws_protos[WS_INET6][WS_DGRAM], AF_INET6, SOCK_DGRAM);
+
 	if (!ws_protos[WS_INET][WS_STREAM].orig)
 		return -EAFNOSUPPORT;
-	return misc_register(&ws_misc);
+	ws_wq = alloc_workqueue("wsclose", 0, 0);
+	if (!ws_wq)
+		return -ENOMEM;
+	err = misc_register(&ws_misc);
+	if (err)
+		destroy_workqueue(ws_wq);
+	return err;
 }
 
 static void __exit wsclose_exit(void)
 {
 	misc_deregister(&ws_misc);
+	ws_cancel_reapers();
 }
 
 module_init(wsclose_init);

@@ -14,6 +14,11 @@ if [ ! -f "$dir/checkpatch.pl" ]; then
 		linux-source-6.1/scripts/spelling.txt \
 		linux-source-6.1/scripts/const_structs.checkpatch
 fi
-perl "$dir/checkpatch.pl" --strict --no-tree --terse --show-types \
-	--ignore FILE_PATH_CHANGES,CONST_STRUCT,LINUX_VERSION_CODE \
-	-f module/*.c module/*.h
+cp="perl $dir/checkpatch.pl --strict --no-tree --terse --show-types"
+ignore=FILE_PATH_CHANGES,CONST_STRUCT,LINUX_VERSION_CODE
+rc=0
+$cp --ignore "$ignore" -f module/*.c module/compat.h || rc=1
+# module/wsclose.h defines <kunit/visibility.h>'s EXPORT_SYMBOL_IF_KUNIT for
+# 6.1, which lacks it; checkpatch takes the definition for a misplaced export.
+$cp --ignore "$ignore,EXPORT_SYMBOL" -f module/wsclose.h || rc=1
+exit $rc

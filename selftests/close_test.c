@@ -483,6 +483,115 @@ TEST_F(wait, as_nonblocking_overrides_blocking)
 	EXPECT_EQ(0, fcntl(self->c.s, F_GETFD));
 }
 
+/* ---- implicit close: close(2) or exit, no library call ----------------- */
+
+FIXTURE(implicit) {
+	struct conn c;
+};
+
+FIXTURE_VARIANT(implicit) {
+	int family;
+};
+
+FIXTURE_VARIANT_ADD(implicit, v4) { AF_INET };
+FIXTURE_VARIANT_ADD(implicit, v6) { AF_INET6 };
+
+FIXTURE_SETUP(implicit)
+{
+	int err = 0;
+
+	conn_setup(_metadata, &self->c, variant->family, 1);
+	ASSERT_EQ(0, wsclose_set_linger(self->c.s, 1, 1, &err));
+}
+
+FIXTURE_TEARDOWN(implicit)
+{
+	conn_teardown(&self->c);
+}
+
+/* Seconds until the peer, not reading, sees its connection reset. */
+static double time_to_reset(int peer, double timeout_s)
+{
+	double t0 = now_s();
+	struct pollfd pfd = { .fd = peer, .events = 0 };
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	while (now_s() - t0 < timeout_s) {
+		if (poll(&pfd, 1, 20) == 1 && (pfd.revents & (POLLERR | POLLHUP)))
+			break;
+	}
+	getsockopt(peer, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	return soerr == ECONNRESET ? now_s() - t0 : -1;
+}
+
+/* Non-blocking: close(2) returns at once, the reset comes at l_linger. */
+TEST_F(implicit, nonblocking_close_resets_at_deadline)
+{
+	double t0, dt;
+
+	ASSERT_EQ(0, set_nonblock(self->c.s, 1));
+	t0 = now_s();
+	ASSERT_EQ(0, close(self->c.s));
+	self->c.s = -1;
+	EXPECT_GT(FAST_S, now_s() - t0);
+	dt = time_to_reset(self->c.peer, 10);
+	EXPECT_LE(0.5, dt);
+	EXPECT_GE(4.0, dt);
+}
+
+/* Blocking: close(2) waits l_linger, then resets before returning. */
+TEST_F(implicit, blocking_close_waits_then_resets)
+{
+	double t0 = now_s(), dt;
+
+	ASSERT_EQ(0, close(self->c.s));
+	self->c.s = -1;
+	dt = now_s() - t0;
+	EXPECT_LE(0.9, dt);
+	EXPECT_GE(4.0, dt);
+	EXPECT_LE(0, time_to_reset(self->c.peer, 1));
+}
+
+/* A killed process exits at once; its lingering socket is reset later. */
+TEST_F(implicit, killed_process_exits_at_once)
+{
+	int status;
+	double t0, dt;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	close(self->c.s);	/* the child holds the last descriptor */
+	self->c.s = -1;
+	sleep_ms(100);
+	t0 = now_s();
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_GT(FAST_S, now_s() - t0);
+	dt = time_to_reset(self->c.peer, 10);
+	EXPECT_LE(0.3, dt);
+	EXPECT_GE(4.0, dt);
+}
+
+/* A graceful implicit close delivers every byte. */
+TEST_F(implicit, dontlinger_close_delivers_everything)
+{
+	struct seen seen;
+	int err = 0;
+
+	ASSERT_EQ(0, wsclose_set_dontlinger(self->c.s, 1, &err));
+	ASSERT_EQ(0, close(self->c.s));
+	self->c.s = -1;
+	peer_read_all(self->c.peer, &seen, PEER_WAIT_S);
+	EXPECT_EQ(1, seen.eof);
+	EXPECT_EQ(0, seen.corrupt);
+	EXPECT_TRUE(stream_equal(&self->c.sent, &seen.st));
+}
+
 /* ---- other close rules -------------------------------------------------- */
 
 FIXTURE(misc) {

@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for wsclose: the close decision as tables, the ioctl
+ * argument checks, the ABI layout, and real in-kernel TCP and UDP sockets
+ * over loopback for the graceful, abortive, would-block, timed-out and
+ * drained closes (after net/handshake/handshake-test.c).
+ *
+ * Built against a kernel with CONFIG_KUNIT, loaded after wsclose.ko; the
+ * results appear as KTAP in the kernel log.
+ */
+
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/in.h>
+#include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/socket.h>
+#include <linux/stddef.h>
+#include <linux/workqueue.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "wsclose.h"
+
+/* ---- steps 1-4: the spec's rules, in its order, as a first-match table -- */
+
+#define ANY	-1
+
+struct close_rule {
+	int state, waiting, last_handle, nonblock, lingers, pending, fin_unacked;
+	int result;
+};
+
+static const struct close_rule close_rules[] = {
+	/* 1. already closed through another alias */
+	{ WS_CLOSED, ANY, ANY, ANY, ANY, ANY, ANY, -ENOTSOCK },
+	/* 2. another close is waiting */
+	{ ANY, 1, ANY, ANY, ANY, ANY, ANY, -EINPROGRESS },
+	/* 3. not the last handle */
+	{ ANY, ANY, 0, ANY, ANY, ANY, ANY, WS_STEP_RELEASE_ONLY },
+	/* an interrupted wait: a non-blocking retry cannot wait for the FIN */
+	{ WS_CLOSING, ANY, ANY, 1, ANY, ANY, 1, -EWOULDBLOCK },
+	{ WS_CLOSING, ANY, ANY, ANY, ANY, ANY, ANY, WS_STEP_RESUME },
+	/* 4. lingering, non-blocking, data pending */
+	{ WS_OPEN, ANY, ANY, 1, 1, 1, ANY, -EWOULDBLOCK },
+	/* 5. commit */
+	{ ANY, ANY, ANY, ANY, ANY, ANY, ANY, WS_STEP_COMMIT },
+};
+
+static bool rule_matches(const struct close_rule *r,
+			 const struct wsclose_close_in *in)
+{
+	return (r->state == ANY || r->state == in->state) &&
+	       (r->waiting == ANY || r->waiting == in->waiting) &&
+	       (r->last_handle == ANY || r->last_handle == in->last_handle) &&
+	       (r->nonblock == ANY || r->nonblock == in->nonblock) &&
+	       (r->lingers == ANY || r->lingers == in->lingers) &&
+	       (r->pending == ANY || r->pending == in->pending) &&
+	       (r->fin_unacked == ANY || r->fin_unacked == in->fin_unacked);
+}
+
+static int rules_expect(const struct wsclose_close_in *in)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(close_rules); i++)
+		if (rule_matches(&close_rules[i], in))
+			return close_rules[i].result;
+	return INT_MIN;
+}
+
+/* Every combination of the inputs gives what the rules say. */
+static void close_decide_every_combination(struct kunit *test)
+{
+	static const enum wsclose_state states[] = {
+		WS_OPEN, WS_CLOSING, WS_CLOSED
+	};
+	unsigned int bits, s, n = 0;
+
+	for (s = 0; s < ARRAY_SIZE(states); s++) {
+		for (bits = 0; bits < 64; bits++) {
+			struct wsclose_close_in in = {
+				.state = states[s],
+				.waiting = bits & 1,
+				.last_handle = bits & 2,
+				.nonblock = bits & 4,
+				.lingers = bits & 8,
+				.pending = bits & 16,
+				.fin_unacked = bits & 32,
+			};
+
+			KUNIT_EXPECT_EQ_MSG(test, wsclose_close_decide(&in),
+					    rules_expect(&in),
+					    "state %d bits %#x", states[s], bits);
+			n++;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, n, 192u);
+}
+
+/* Named rows of the spec's close table. */
+struct close_row {
+	const char *name;
+	struct wsclose_close_in in;
+	int result;
+};
+
+static const struct close_row close_rows[] = {
+	{ "closed_alias_enotsock", { .state = WS_CLOSED, .last_handle = 1 },
+	  -ENOTSOCK },
+	{ "closed_beats_in_progress",
+	  { .state = WS_CLOSED, .waiting = 1, .last_handle = 1 }, -ENOTSOCK },
+	{ "waiting_einprogress",
+	  { .state = WS_CLOSING, .waiting = 1, .last_handle = 1 }, -EINPROGRESS },
+	{ "not_last_handle_release_only",
+	  { .state = WS_OPEN, .nonblock = 1, .lingers = 1, .pending = 1 },
+	  WS_STEP_RELEASE_ONLY },
+	{ "dontlinger_nonblocking_pending_commits",
+	  { .state = WS_OPEN, .last_handle = 1, .nonblock = 1, .pending = 1 },
+	  WS_STEP_COMMIT },
+	{ "linger_nonblocking_pending_ewouldblock",
+	  { .state = WS_OPEN, .last_handle = 1, .nonblock = 1, .lingers = 1,
+	    .pending = 1 }, -EWOULDBLOCK },
+	{ "linger_nonblocking_nothing_pending_commits",
+	  { .state = WS_OPEN, .last_handle = 1, .nonblock = 1, .lingers = 1 },
+	  WS_STEP_COMMIT },
+	{ "linger_blocking_pending_commits",
+	  { .state = WS_OPEN, .last_handle = 1, .lingers = 1, .pending = 1 },
+	  WS_STEP_COMMIT },
+	{ "interrupted_blocking_retry_resumes",
+	  { .state = WS_CLOSING, .last_handle = 1, .fin_unacked = 1 },
+	  WS_STEP_RESUME },
+	{ "interrupted_nonblocking_retry_ewouldblock",
+	  { .state = WS_CLOSING, .last_handle = 1, .nonblock = 1,
+	    .fin_unacked = 1 }, -EWOULDBLOCK },
+	{ "interrupted_retry_after_ack_resumes",
+	  { .state = WS_CLOSING, .last_handle = 1, .nonblock = 1 },
+	  WS_STEP_RESUME },
+	{ "open_plain_commits", { .state = WS_OPEN, .last_handle = 1 },
+	  WS_STEP_COMMIT },
+};
+
+static void close_row_desc(const struct close_row *r, char *desc)
+{
+	strscpy(desc, r->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(close_rows, close_rows, close_row_desc);
+
+static void close_decide_row(struct kunit *test)
+{
+	const struct close_row *r = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, wsclose_close_decide(&r->in), r->result);
+}
+
+/* ---- step 5: what a committing TCP close does --------------------------- */
+
+struct commit_row {
+	const char *name;
+	struct wsclose_commit_in in;
+	int action;
+};
+
+static const struct commit_row commit_rows[] = {
+	{ "listener_stops", { .listening = 1, .linger = 1 },
+	  WS_ACT_STOP_LISTENING },
+	{ "dontlinger_fin", { .pending = 1 }, WS_ACT_FIN },
+	{ "dontlinger_unread_resets", { .unread = 1 }, WS_ACT_RESET },
+	{ "linger_zero_resets", { .linger = 1, .pending = 1 }, WS_ACT_RESET },
+	{ "linger_zero_nothing_pending_resets", { .linger = 1 }, WS_ACT_RESET },
+	{ "linger_blocking_pending_waits",
+	  { .linger = 1, .lingertime = 2 * HZ, .pending = 1 },
+	  WS_ACT_FIN_AND_WAIT },
+	{ "linger_nothing_pending_fin", { .linger = 1, .lingertime = 2 * HZ },
+	  WS_ACT_FIN },
+	{ "linger_nonblocking_fin",
+	  { .linger = 1, .lingertime = HZ, .pending = 1, .nonblock = 1 },
+	  WS_ACT_FIN },
+	{ "linger_unread_resets",
+	  { .linger = 1, .lingertime = HZ, .pending = 1, .unread = 1 },
+	  WS_ACT_RESET },
+};
+
+static void commit_row_desc(const struct commit_row *r, char *desc)
+{
+	strscpy(desc, r->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(commit_rows, commit_rows, commit_row_desc);
+
+static void commit_decide_row(struct kunit *test)
+{
+	const struct commit_row *r = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, wsclose_commit_decide(&r->in), r->action);
+}
+
+static void commit_decide_every_combination(struct kunit *test)
+{
+	unsigned int bits;
+
+	for (bits = 0; bits < 64; bits++) {
+		struct wsclose_commit_in in = {
+			.listening = bits & 1,
+			.unread = bits & 2,
+			.linger = bits & 4,
+			.lingertime = (bits & 8) ? 5 * HZ : 0,
+			.pending = bits & 16,
+			.nonblock = bits & 32,
+		};
+		int want;
+
+		if (in.listening)
+			want = WS_ACT_STOP_LISTENING;
+		else if (in.unread || (in.linger && !in.lingertime))
+			want = WS_ACT_RESET;
+		else if (in.linger && in.pending && !in.nonblock)
+			want = WS_ACT_FIN_AND_WAIT;
+		else
+			want = WS_ACT_FIN;
+		KUNIT_EXPECT_EQ_MSG(test, wsclose_commit_decide(&in), want,
+				    "bits %#x", bits);
+	}
+}
+
+/* ---- the ABI ------------------------------------------------------------ */
+
+static void abi_layout(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, sizeof(struct wsclose_socket_args), 16);
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsclose_socket_args, flags), 12);
+	KUNIT_EXPECT_EQ(test, sizeof(struct wsclose_close_args), 16);
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsclose_close_args, outcome), 8);
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsclose_close_args, pad), 12);
+	KUNIT_EXPECT_EQ(test, sizeof(struct wsclose_query_args), 24);
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsclose_query_args, pad), 16);
+	KUNIT_EXPECT_EQ(test, _IOC_TYPE(WSCLOSE_IOC_SOCKET), 'W');
+	KUNIT_EXPECT_EQ(test, _IOC_NR(WSCLOSE_IOC_SOCKET), 0x80);
+	KUNIT_EXPECT_EQ(test, _IOC_NR(WSCLOSE_IOC_CLOSE), 0x81);
+	KUNIT_EXPECT_EQ(test, _IOC_NR(WSCLOSE_IOC_QUERY), 0x82);
+	KUNIT_EXPECT_EQ(test, _IOC_DIR(WSCLOSE_IOC_SOCKET), _IOC_WRITE);
+	KUNIT_EXPECT_EQ(test, _IOC_DIR(WSCLOSE_IOC_CLOSE), _IOC_READ | _IOC_WRITE);
+	KUNIT_EXPECT_EQ(test, _IOC_SIZE(WSCLOSE_IOC_CLOSE),
+			sizeof(struct wsclose_close_args));
+	/* the outcome values are ABI too */
+	KUNIT_EXPECT_EQ(test, WSCLOSE_OUTCOME_NOT_LAST_HANDLE, 1);
+	KUNIT_EXPECT_EQ(test, WSCLOSE_OUTCOME_TIMED_OUT_RESET, 5);
+}
+
+struct socket_args_row {
+	const char *name;
+	struct wsclose_socket_args a;
+	int err;
+};
+
+static const struct socket_args_row socket_args_rows[] = {
+	{ "tcp4", { AF_INET, SOCK_STREAM, 0, 0 }, 0 },
+	{ "tcp6_explicit_protocol", { AF_INET6, SOCK_STREAM, IPPROTO_TCP, 0 }, 0 },
+	{ "udp4_all_flags", { AF_INET, SOCK_DGRAM, IPPROTO_UDP,
+			      WSCLOSE_SOCKET_FLAGS }, 0 },
+	{ "unknown_flag", { AF_INET, SOCK_STREAM, 0, 4 }, -EINVAL },
+	{ "flags_checked_first", { AF_UNIX, SOCK_RAW, 99, 8 }, -EINVAL },
+	{ "af_unix", { AF_UNIX, SOCK_STREAM, 0, 0 }, -EAFNOSUPPORT },
+	{ "raw", { AF_INET, SOCK_RAW, 0, 0 }, -ESOCKTNOSUPPORT },
+	{ "type_with_nonblock_bit", { AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0, 0 },
+	  -ESOCKTNOSUPPORT },
+	{ "tcp_with_udp", { AF_INET, SOCK_STREAM, IPPROTO_UDP, 0 },
+	  -EPROTONOSUPPORT },
+	{ "udp_with_sctp", { AF_INET6, SOCK_DGRAM, IPPROTO_SCTP, 0 },
+	  -EPROTONOSUPPORT },
+};
+
+static void socket_args_desc(const struct socket_args_row *r, char *desc)
+{
+	strscpy(desc, r->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(socket_args, socket_args_rows, socket_args_desc);
+
+static void socket_args_check(struct kunit *test)
+{
+	const struct socket_args_row *r = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, wsclose_check_socket_args(&r->a), r->err);
+}
+
+struct close_args_row {
+	const char *name;
+	struct wsclose_close_args a;
+	int err;
+};
+
+static const struct close_args_row close_args_rows[] = {
+	{ "no_flags", { 3, 0, 0, 0 }, 0 },
+	{ "as_blocking", { 3, WSCLOSE_AS_BLOCKING, 0, 0 }, 0 },
+	{ "as_nonblocking", { 3, WSCLOSE_AS_NONBLOCKING, 0, 0 }, 0 },
+	{ "outcome_is_output_only", { 3, 0, 77, 0 }, 0 },
+	{ "both_modes", { 3, WSCLOSE_CLOSE_FLAGS, 0, 0 }, -EINVAL },
+	{ "unknown_flag", { 3, 4, 0, 0 }, -EINVAL },
+	{ "nonzero_pad", { 3, 0, 0, 1 }, -EINVAL },
+};
+
+static void close_args_desc(const struct close_args_row *r, char *desc)
+{
+	strscpy(desc, r->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(close_args, close_args_rows, close_args_desc);
+
+static void close_args_check(struct kunit *test)
+{
+	const struct close_args_row *r = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, wsclose_check_close_args(&r->a), r->err);
+}
+
+static void query_args_check(struct kunit *test)
+{
+	struct wsclose_query_args q = { .fd = 3, .state = 9, .family = 9 };
+
+	KUNIT_EXPECT_EQ(test, wsclose_check_query_args(&q), 0);
+	q.pad[0] = 1;
+	KUNIT_EXPECT_EQ(test, wsclose_check_query_args(&q), -EINVAL);
+	q.pad[0] = 0;
+	q.pad[1] = 0x80000000;
+	KUNIT_EXPECT_EQ(test, wsclose_check_query_args(&q), -EINVAL);
+}
+
+/* ---- real sockets over loopback ----------------------------------------- */
+
+struct pair {
+	struct socket *ws;	/* the wsclose socket */
+	struct socket *peer;	/* the plain end it connected to */
+	u64 sent;		/* bytes ws sent */
+};
+
+static int pair_init(struct kunit *test)
+{
+	test->priv = kunit_kzalloc(test, sizeof(struct pair), GFP_KERNEL);
+	return test->priv ? 0 : -ENOMEM;
+}
+
+static void pair_exit(struct kunit *test)
+{
+	struct pair *p = test->priv;
+
+	if (p->ws)
+		sock_release(p->ws);
+	if (p->peer)
+		sock_release(p->peer);
+}
+
+static void set_linger(struct socket *sock, bool on, int secs)
+{
+	struct sock *sk = sock->sk;
+
+	lock_sock(sk);
+	if (on)
+		sock_set_flag(sk, SOCK_LINGER);
+	else
+		sock_reset_flag(sk, SOCK_LINGER);
+	WRITE_ONCE(sk->sk_lingertime, secs * HZ);
+	release_sock(sk);
+}
+
+static int send_some(struct socket *sock, size_t len, int flags)
+{
+	static const char buf[4096];
+	struct kvec vec = { (void *)buf, min(len, sizeof(buf)) };
+	struct msghdr msg = { .msg_flags = flags | MSG_NOSIGNAL };
+
+	return kernel_sendmsg(sock, &msg, &vec, 1, vec.iov_len);
+}
+
+/* Connect a new wsclose TCP socket to a plain peer; @small fills up fast. */
+static void pair_connect(struct kunit *test, struct pair *p, bool small)
+{
+	struct sockaddr_in addr = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	struct socket *lsock;
+	int ret;
+
+	ret = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+			       &lsock);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	if (small)
+		sock_set_rcvbuf(lsock->sk, 4096);
+	ret = kernel_bind(lsock, (struct sockaddr *)&addr, sizeof(addr));
+	if (!ret)
+		ret = kernel_listen(lsock, 4);
+	if (!ret)
+		ret = kernel_getsockname(lsock, (struct sockaddr *)&addr) < 0;
+	if (!ret)
+		ret = wsclose_create(AF_INET, SOCK_STREAM, 0, &p->ws);
+	if (!ret && small)
+		sock_set_sndbuf(p->ws->sk, 8192);
+	if (!ret)
+		ret = kernel_connect(p->ws, (struct sockaddr *)&addr,
+				     sizeof(addr), 0);
+	if (!ret)
+		ret = kernel_accept(lsock, &p->peer, 0);
+	sock_release(lsock);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+}
+
+/* Fill the send queue and the peer's receive buffer. */
+static void pair_fill(struct kunit *test, struct pair *p)
+{
+	int quiet = 0, ret;
+
+	while (quiet < 5) {
+		ret = send_some(p->ws, 4096, MSG_DONTWAIT);
+		if (ret > 0) {
+			p->sent += ret;
+			quiet = 0;
+			continue;
+		}
+		KUNIT_ASSERT_EQ(test, ret, -EAGAIN);
+		quiet++;
+		msleep(20);
+	}
+	KUNIT_ASSERT_GT(test, p->sent, 0ull);
+}
+
+/* Read on the peer until EOF or an error; returns 0 (EOF) or -errno. */
+static int peer_drain(struct socket *peer, u64 *bytes, unsigned long timeout)
+{
+	static char buf[8192];
+	unsigned long end = jiffies + timeout;
+	int ret;
+
+	while (time_before(jiffies, end)) {
+		struct kvec vec = { buf, sizeof(buf) };
+		struct msghdr msg = {};
+
+		ret = kernel_recvmsg(peer, &msg, &vec, 1, sizeof(buf),
+				     MSG_DONTWAIT);
+		if (ret == 0 || (ret < 0 && ret != -EAGAIN))
+			return ret;
+		if (ret > 0)
+			*bytes += ret;
+		else
+			usleep_range(2000, 5000);
+	}
+	return -ETIMEDOUT;
+}
+
+static void state_transitions(struct kunit *test)
+{
+	struct pair *p = test->priv;
+	struct wsclose_sock *ws;
+
+	KUNIT_ASSERT_EQ(test, wsclose_create(AF_INET6, SOCK_STREAM, 0, &p->ws), 0);
+	ws = rcu_access_pointer(__sk_user_data(p->ws->sk));
+	ws = (void *)((uintptr_t)ws & SK_USER_DATA_PTRMASK);
+	KUNIT_ASSERT_NOT_NULL(test, ws);
+	KUNIT_EXPECT_EQ(test, ws->state, WS_OPEN);
+	KUNIT_EXPECT_FALSE(test, ws->waiting);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false), WSCLOSE_OUTCOME_GRACEFUL);
+	KUNIT_EXPECT_EQ(test, ws->state, WS_CLOSED);
+	KUNIT_EXPECT_FALSE(test, ws->waiting);
+	/* a second close of the same socket: not a socket any more */
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false), -ENOTSOCK);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true), -ENOTSOCK);
+	/* and closed to I/O */
+	KUNIT_EXPECT_EQ(test, send_some(p->ws, 10, MSG_DONTWAIT), -ENOTSOCK);
+}
+
+static void tcp_graceful_delivers_everything(struct kunit *test)
+{
+	struct pair *p = test->priv;
+	u64 got = 0;
+
+	pair_connect(test, p, true);
+	pair_fill(test, p);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false), WSCLOSE_OUTCOME_GRACEFUL);
+	KUNIT_EXPECT_EQ(test, peer_drain(p->peer, &got, 10 * HZ), 0);
+	KUNIT_EXPECT_EQ(test, got, p->sent);
+}
+
+static void tcp_linger_zero_resets(struct kunit *test)
+{
+	struct pair *p = test->priv;
+	u64 got = 0;
+
+	pair_connect(test, p, true);
+	pair_fill(test, p);
+	set_linger(p->ws, true, 0);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true), WSCLOSE_OUTCOME_ABORTIVE);
+	KUNIT_EXPECT_EQ(test, peer_drain(p->peer, &got, 10 * HZ), -ECONNRESET);
+	KUNIT_EXPECT_LT(test, got, p->sent);
+}
+
+static void tcp_would_block_changes_nothing(struct kunit *test)
+{
+	struct pair *p = test->priv;
+	u64 got = 0;
+
+	pair_connect(test, p, true);
+	pair_fill(test, p);
+	set_linger(p->ws, true, 1);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true), -EWOULDBLOCK);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true), -EWOULDBLOCK);
+	/* still open, nothing shut: no FIN went out, data keeps flowing */
+	KUNIT_EXPECT_EQ(test, p->ws->sk->sk_state, TCP_ESTABLISHED);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p->ws->sk->sk_shutdown), 0);
+	KUNIT_EXPECT_EQ(test, peer_drain(p->peer, &got, HZ / 2), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, got, p->sent);
+	KUNIT_EXPECT_EQ(test, send_some(p->ws, 100, MSG_DONTWAIT), 100);
+	p->sent += 100;
+	/* the retry path: linger {1,0} */
+	set_linger(p->ws, true, 0);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true), WSCLOSE_OUTCOME_ABORTIVE);
+}
+
+static void tcp_linger_times_out_and_resets(struct kunit *test)
+{
+	struct pair *p = test->priv;
+	unsigned long t0;
+	u64 got = 0;
+
+	pair_connect(test, p, true);
+	pair_fill(test, p);
+	set_linger(p->ws, true, 1);
+	t0 = jiffies;
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false),
+			WSCLOSE_OUTCOME_TIMED_OUT_RESET);
+	KUNIT_EXPECT_GE(test, jiffies - t0, (unsigned long)HZ - 1);
+	KUNIT_EXPECT_LT(test, jiffies - t0, 5ul * HZ);
+	KUNIT_EXPECT_EQ(test, p->ws->sk->sk_state, TCP_CLOSE);
+	KUNIT_EXPECT_EQ(test, peer_drain(p->peer, &got, 10 * HZ), -ECONNRESET);
+}
+
+struct late_reader {
+	struct delayed_work work;
+	struct socket *peer;
+	u64 got;
+	int ret;
+};
+
+static void late_read(struct work_struct *work)
+{
+	struct late_reader *r = container_of(to_delayed_work(work),
+					     struct late_reader, work);
+
+	r->ret = peer_drain(r->peer, &r->got, 10 * HZ);
+}
+
+static void tcp_drained_when_peer_reads(struct kunit *test)
+{
+	struct pair *p = test->priv;
+	struct late_reader r = {};
+	unsigned long t0;
+
+	pair_connect(test, p, true);
+	pair_fill(test, p);
+	set_linger(p->ws, true, 5);
+	r.peer = p->peer;
+	INIT_DELAYED_WORK(&r.work, late_read);
+	schedule_delayed_work(&r.work, HZ / 5);
+	t0 = jiffies;
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false), WSCLOSE_OUTCOME_DRAINED);
+	KUNIT_EXPECT_LT(test, jiffies - t0, 4ul * HZ);
+	flush_delayed_work(&r.work);
+	KUNIT_EXPECT_EQ(test, r.ret, 0);
+	KUNIT_EXPECT_EQ(test, r.got, p->sent);
+}
+
+static void tcp_unread_data_resets(struct kunit *test)
+{
+	struct pair *p = test->priv;
+	int i;
+	u64 got = 0;
+
+	pair_connect(test, p, false);
+	KUNIT_ASSERT_EQ(test, send_some(p->peer, 10, 0), 10);
+	for (i = 0; i < 50 &&
+	     skb_queue_empty_lockless(&p->ws->sk->sk_receive_queue); i++)
+		msleep(20);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false), WSCLOSE_OUTCOME_ABORTIVE);
+	KUNIT_EXPECT_EQ(test, peer_drain(p->peer, &got, 10 * HZ), -ECONNRESET);
+}
+
+static void udp_close_is_immediate(struct kunit *test)
+{
+	struct pair *p = test->priv;
+
+	KUNIT_ASSERT_EQ(test, wsclose_create(AF_INET, SOCK_DGRAM, 0, &p->ws), 0);
+	set_linger(p->ws, true, 5);	/* ignored for UDP */
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false), WSCLOSE_OUTCOME_GRACEFUL);
+	KUNIT_EXPECT_EQ(test, send_some(p->ws, 10, MSG_DONTWAIT), -ENOTSOCK);
+}
+
+static struct kunit_case wsclose_cases[] = {
+	KUNIT_CASE(close_decide_every_combination),
+	KUNIT_CASE_PARAM(close_decide_row, close_rows_gen_params),
+	KUNIT_CASE(commit_decide_every_combination),
+	KUNIT_CASE_PARAM(commit_decide_row, commit_rows_gen_params),
+	KUNIT_CASE(abi_layout),
+	KUNIT_CASE_PARAM(socket_args_check, socket_args_gen_params),
+	KUNIT_CASE_PARAM(close_args_check, close_args_gen_params),
+	KUNIT_CASE(query_args_check),
+	KUNIT_CASE(state_transitions),
+	KUNIT_CASE(tcp_graceful_delivers_everything),
+	KUNIT_CASE(tcp_linger_zero_resets),
+	KUNIT_CASE(tcp_would_block_changes_nothing),
+	KUNIT_CASE(tcp_linger_times_out_and_resets),
+	KUNIT_CASE(tcp_drained_when_peer_reads),
+	KUNIT_CASE(tcp_unread_data_resets),
+	KUNIT_CASE(udp_close_is_immediate),
+	{}
+};
+
+static struct kunit_suite wsclose_suite = {
+	.name = "wsclose",
+	.init = pair_init,
+	.exit = pair_exit,
+	.test_cases = wsclose_cases,
+};
+
+kunit_test_suite(wsclose_suite);
+
+MODULE_DESCRIPTION("KUnit tests for wsclose");
+MODULE_LICENSE("GPL");
+MODULE_INFO(test, "Y");
