@@ -25,7 +25,7 @@ LIB_SRC  := uapi/libwsclose.c
 LIB_HDR  := uapi/wsclose.h uapi/linux/wsclose.h
 MOD_SRC  := Kbuild module/wsclose.c module/compat.h uapi/linux/wsclose.h
 
-SELFTESTS := wsclose_test close_test
+SELFTESTS := wsclose_test close_test race_test fuzz_test
 SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS))
 GUEST_BINS := $(SELFTEST_BINS) $(B)/demo/wsclose-demo
 BENCH_BINS := $(B)/bench/linger_delay
@@ -52,12 +52,13 @@ $(B)/lib/libwsclose.so: $(B)/lib/libwsclose.o
 	$(CC) -shared -Wl,-soname,libwsclose.so.0 -o $@ $^
 
 # ---- module, one build directory per kernel ---------------------------------
-# make module KVER=<release>
+# make module KVER=<release> [KDIR=<kernel build tree>]
+KDIR ?= /lib/modules/$(KVER)/build
 module:
 	@test -n "$(KVER)" || { echo "KVER not set"; exit 1; }
 	@mkdir -p $(B)/$(KVER)
 	@cp -r Kbuild module uapi $(B)/$(KVER)/
-	$(MAKE) -C /lib/modules/$(KVER)/build M=$(B)/$(KVER) modules 2>&1 | tee $(B)/$(KVER)/build.log
+	$(MAKE) -C $(KDIR) M=$(B)/$(KVER) modules 2>&1 | tee $(B)/$(KVER)/build.log
 	@! grep -E 'warning:|error:' $(B)/$(KVER)/build.log
 
 # sparse over module/ (C=2 checks every file, built or not)

@@ -38,7 +38,8 @@ echo "build-debug-kernel: building $ver into $dir (tens of minutes; log: $log)" 
 		esac
 	done < "$frag"
 	[ $missing -eq 0 ]
-	make -j"$(nproc)" bzImage modules_prepare
+	# modules too: Module.symvers is what out-of-tree modules link against
+	make -j"$(nproc)" bzImage modules
 } > "$log" 2>&1 || { tail -n 40 "$log" >&2; exit 1; }
 touch "$dir/done"
 echo "$tree"

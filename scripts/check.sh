@@ -58,46 +58,99 @@ rc=$?
 record $rc "selftests build with -Wall -Wextra -Werror"
 [ $rc -ne 0 ] && cat "$B/selftests-build.log"
 
-GUEST_CMD='
-set -u
-for t in wsclose_test close_test; do
+SELFTESTS="wsclose_test close_test race_test fuzz_test"
+
+GUEST_SELFTESTS='
+for t in '"$SELFTESTS"'; do
 	echo "# selftest $t"
 	$t
 done
-lsmod | grep -q "^wsclose " && rmmod wsclose && ! lsmod | grep -q "^wsclose "
-if [ $? -eq 0 ]; then echo "ok - module unloads after the selftests"; else echo "not ok - module unloads after the selftests"; fi
 '
+GUEST_UNLOAD='
+lsmod | grep -q "^wsclose " && rmmod wsclose && ! lsmod | grep -q "^wsclose "
+if [ $? -eq 0 ]; then echo "ok - module unloads after the tests"; else echo "not ok - module unloads after the tests"; fi
+'
+# KUnit: load the suite, turn its KTAP (in the kernel log) into one result
+# line per case (a parameterised case counts once per parameter).
+GUEST_KUNIT='
+echo "# kunit"
+insmod /wsclose_kunit.ko
+dmesg | sed -n "s/^\[[^]]*\] //p" | awk "
+	/^ *# Subtest: wsclose\$/ { on = 1; next }
+	on && /^ *(not )?ok [0-9]+ / {
+		match(\$0, /^ */); ind = RLENGTH
+		line = \$0; sub(/^ *(not )?ok [0-9]+ (- )?/, \"\", line)
+		res = (\$0 ~ /^ *not ok/) ? \"not ok\" : \"ok\"
+		if (ind == 0) { on = 0; next }
+		if (ind >= 8) { print res \" - kunit: \" cur \"/\" line; prev = 8; next }
+		if (prev == 8) { prev = 4; next }
+		print res \" - kunit: \" line; prev = 4; next
+	}
+	on && /^ *# Subtest: / { cur = \$3 }
+"
+rmmod wsclose_kunit
+'
+# Debug kernel: clear what boot leaked, run everything, then scan.
+GUEST_KMEMLEAK_CLEAR='
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+echo clear > /sys/kernel/debug/kmemleak
+'
+GUEST_KMEMLEAK_SCAN='
+echo scan > /sys/kernel/debug/kmemleak; sleep 6; echo scan > /sys/kernel/debug/kmemleak
+if [ -s /sys/kernel/debug/kmemleak ]; then
+	echo "not ok - kmemleak finds no leak"; head -n 60 /sys/kernel/debug/kmemleak
+else
+	echo "ok - kmemleak finds no leak"
+fi
+'
+
+# run_kernel NAME VMLINUZ KVER KDIR GUEST_CMD TIMEOUT
+run_kernel() {
+	local name=$1 vmlinuz=$2 kver=$3 kdir=$4 cmd=$5 tmo=$6 rc t0 p n extra=""
+	echo "== kernel $name"
+	make -s module KVER="$kver" KDIR="$kdir" > "$B/module-$kver.log" 2>&1
+	rc=$?
+	record $rc "module builds warning-free against $name"
+	[ $rc -ne 0 ] && { cat "$B/module-$kver.log"; return; }
+	[ -f "$B/$kver/wsclose_kunit.ko" ] && extra="$B/$kver/wsclose_kunit.ko"
+
+	scripts/mkinitramfs.sh "$B/initramfs-$kver.cpio.gz" "$B/$kver/wsclose.ko" \
+		"$B"/selftests/* "$B/demo/wsclose-demo" $extra
+	t0=$(date +%s)
+	scripts/qemu-run.sh -t "$tmo" "$vmlinuz" "$B/initramfs-$kver.cpio.gz" \
+		"$cmd" > "$B/guest-$kver.log" 2>&1
+	rc=$?
+	grep -E '^(not )?ok |^# selftest|^# kunit|^# Totals' "$B/guest-$kver.log"
+	count_tap "$B/guest-$kver.log"
+	p=$(grep -cE '^ok - ' "$B/guest-$kver.log"); n=$(grep -cE '^not ok - ' "$B/guest-$kver.log")
+	pass=$((pass + p)); fail=$((fail + n))
+	[ $rc -ne 0 ] && tail -n 80 "$B/guest-$kver.log"
+	record $rc "guest run on $name ends cleanly: status 0, no kernel splat ($(( $(date +%s) - t0 ))s)"
+}
 
 for series in 6.1 6.12; do
 	kver=$(scripts/kernels.sh "$series") || { record 1 "kernel $series installed"; continue; }
-	echo "== kernel $kver"
-	make -s module KVER="$kver" > "$B/module-$kver.log" 2>&1
-	rc=$?
-	record $rc "module builds warning-free against $kver headers"
-	[ $rc -ne 0 ] && { cat "$B/module-$kver.log"; continue; }
-
 	if [ "$series" = 6.1 ]; then
 		make -s sparse KVER="$kver" > "$B/sparse.log" 2>&1
 		rc=$?
 		record $rc "sparse (C=2) reports nothing on module/"
 		[ $rc -ne 0 ] && cat "$B/sparse.log"
 	fi
-
-	scripts/mkinitramfs.sh "$B/initramfs-$kver.cpio.gz" "$B/$kver/wsclose.ko" \
-		"$B"/selftests/* "$B/demo/wsclose-demo"
-	t0=$(date +%s)
-	scripts/qemu-run.sh -t 1500 "/boot/vmlinuz-$kver" "$B/initramfs-$kver.cpio.gz" \
-		"$GUEST_CMD" > "$B/guest-$kver.log" 2>&1
-	rc=$?
-	grep -E '^(not )?ok |^# selftest|^# Totals' "$B/guest-$kver.log"
-	count_tap "$B/guest-$kver.log"
-	p=$(grep -cE '^ok - ' "$B/guest-$kver.log"); n=$(grep -cE '^not ok - ' "$B/guest-$kver.log")
-	pass=$((pass + p)); fail=$((fail + n))
-	if [ $rc -ne 0 ]; then
-		tail -n 60 "$B/guest-$kver.log"
-	fi
-	record $rc "guest run on $kver ends cleanly: status 0, no kernel splat ($(( $(date +%s) - t0 ))s)"
+	run_kernel "$kver" "/boot/vmlinuz-$kver" "$kver" "/lib/modules/$kver/build" \
+		"$GUEST_SELFTESTS$GUEST_UNLOAD" 1500
 done
+
+# The debug kernel (KUnit, KASAN, lockdep, kmemleak): built once per machine.
+echo "== debug kernel (built once, cached; the first build takes a while)"
+t0=$(date +%s)
+tree=$(scripts/build-debug-kernel.sh)
+rc=$?
+record $rc "debug kernel available ($(( $(date +%s) - t0 ))s)"
+if [ $rc -eq 0 ]; then
+	run_kernel "6.1 debug (KUnit, KASAN, lockdep, kmemleak)" "$tree/arch/x86/boot/bzImage" \
+		debug "$tree" \
+		"$GUEST_KMEMLEAK_CLEAR$GUEST_KUNIT$GUEST_SELFTESTS$GUEST_UNLOAD$GUEST_KMEMLEAK_SCAN" 3000
+fi
 
 echo "== $(( $(date +%s) - start ))s, $skip skipped"
 echo "$pass passed, $fail failed"

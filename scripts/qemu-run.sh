@@ -41,7 +41,7 @@ if [ -z "$rc" ]; then
 	[ "$qrc" -eq 124 ] && exit 124
 	exit 125
 fi
-splat='BUG:|WARNING:|Call Trace|KASAN|kmemleak:|possible recursive locking|circular locking|lockdep|refcount_t|blocked for more than|Kernel panic|general protection|UBSAN'
+splat='BUG:|WARNING:|Call Trace|KASAN|suspected memory leak|possible recursive locking|circular locking|inconsistent lock state|suspicious RCU usage|lock held when returning|refcount_t|blocked for more than|Kernel panic|general protection|UBSAN'
 if sed -n '/==== WSCLOSE-DMESG ====/,$p' "$work/out" | grep -E "$splat" >/dev/null; then
 	echo "qemu-run: kernel log shows a splat:" >&2
 	sed -n '/==== WSCLOSE-DMESG ====/,$p' "$work/out" | grep -E -B5 -A30 "$splat" | head -n 120 >&2
