@@ -366,6 +366,15 @@ static void set_linger(struct socket *sock, bool on, int secs)
 	release_sock(sk);
 }
 
+/* What setsockopt(SO_SNDBUF) does (6.1 has no sock_set_sndbuf()). */
+static void set_sndbuf(struct sock *sk, int val)
+{
+	lock_sock(sk);
+	sk->sk_userlocks |= SOCK_SNDBUF_LOCK;
+	WRITE_ONCE(sk->sk_sndbuf, max_t(int, val * 2, SOCK_MIN_SNDBUF));
+	release_sock(sk);
+}
+
 static int send_some(struct socket *sock, size_t len, int flags)
 {
 	static const char buf[4096];
@@ -398,7 +407,7 @@ static void pair_connect(struct kunit *test, struct pair *p, bool small)
 	if (!ret)
 		ret = wsclose_create(AF_INET, SOCK_STREAM, 0, &p->ws);
 	if (!ret && small)
-		sock_set_sndbuf(p->ws->sk, 8192);
+		set_sndbuf(p->ws->sk, 8192);
 	if (!ret)
 		ret = kernel_connect(p->ws, (struct sockaddr *)&addr,
 				     sizeof(addr), 0);
@@ -561,12 +570,13 @@ static void tcp_drained_when_peer_reads(struct kunit *test)
 	pair_fill(test, p);
 	set_linger(p->ws, true, 5);
 	r.peer = p->peer;
-	INIT_DELAYED_WORK(&r.work, late_read);
+	INIT_DELAYED_WORK_ONSTACK(&r.work, late_read);
 	schedule_delayed_work(&r.work, HZ / 5);
 	t0 = jiffies;
 	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false), WSCLOSE_OUTCOME_DRAINED);
 	KUNIT_EXPECT_LT(test, jiffies - t0, 4ul * HZ);
 	flush_delayed_work(&r.work);
+	destroy_delayed_work_on_stack(&r.work);
 	KUNIT_EXPECT_EQ(test, r.ret, 0);
 	KUNIT_EXPECT_EQ(test, r.got, p->sent);
 }
