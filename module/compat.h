@@ -12,6 +12,7 @@
 
 static int ws_gate(const struct socket *sock);
 static const struct proto_ops *ws_orig(const struct socket *sock);
+static struct socket *ws_real(struct socket *sock);
 static int ws_accept_finish(struct socket *sock, struct socket *newsock,
 			    int ret);
 
@@ -25,7 +26,8 @@ static int ws_accept(struct socket *sock, struct socket *newsock,
 {
 	return ws_gate(sock) ?:
 	       ws_accept_finish(sock, newsock,
-				ws_orig(sock)->accept(sock, newsock, arg));
+				ws_orig(sock)->accept(ws_real(sock), newsock,
+						      arg));
 }
 #else
 static int ws_accept(struct socket *sock, struct socket *newsock, int flags,
@@ -33,8 +35,8 @@ static int ws_accept(struct socket *sock, struct socket *newsock, int flags,
 {
 	return ws_gate(sock) ?:
 	       ws_accept_finish(sock, newsock,
-				ws_orig(sock)->accept(sock, newsock, flags,
-						      kern));
+				ws_orig(sock)->accept(ws_real(sock), newsock,
+						      flags, kern));
 }
 #endif
 

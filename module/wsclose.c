@@ -42,10 +42,27 @@
 
 #include "wsclose.h"
 
-/* One wrapped operations table per (family, type). */
+/*
+ * Per (family, type): the wrapped operations of a wsclose socket, and those
+ * of a duplicated handle (wsclose_duplicate), a socket of its own that
+ * shares the original's struct sock and forwards every operation to it.
+ */
 struct wsclose_proto {
 	const struct proto_ops *orig;	/* NULL: family unavailable */
 	struct proto_ops ops;
+	struct proto_ops dup_ops;
+};
+
+/*
+ * A duplicated handle: its own struct socket and file, holding a reference
+ * on the original socket's file so that the socket lives while any handle
+ * does.  On wsclose_sock.dups, under wsclose_sock.lock.
+ */
+struct ws_dup {
+	struct list_head node;
+	struct socket *sock;	/* the handle's socket (dup_ops) */
+	struct file *orig_file;	/* reference on the original socket's file */
+	bool closed;		/* closed by wsclose_closesocket() */
 };
 
 enum { WS_INET, WS_INET6, WS_NFAMILIES };
@@ -63,10 +80,34 @@ static bool ws_is_ours(const struct socket *sock)
 	       (void *)ops < (void *)(p + WS_NFAMILIES * WS_NTYPES);
 }
 
+static const struct wsclose_proto *ws_proto(const struct socket *sock,
+					    bool *dup)
+{
+	const struct proto_ops *ops = READ_ONCE(sock->ops);
+	const struct wsclose_proto *p = &ws_protos[0][0];
+	int i;
+
+	for (i = 0; i < WS_NFAMILIES * WS_NTYPES; i++, p++) {
+		if (ops == &p->ops || ops == &p->dup_ops) {
+			if (dup)
+				*dup = ops == &p->dup_ops;
+			return p;
+		}
+	}
+	return NULL;
+}
+
 static const struct proto_ops *ws_orig(const struct socket *sock)
 {
-	return container_of(READ_ONCE(sock->ops), struct wsclose_proto,
-			    ops)->orig;
+	return ws_proto(sock, NULL)->orig;
+}
+
+static bool ws_is_dup(const struct socket *sock)
+{
+	bool dup = false;
+
+	ws_proto(sock, &dup);
+	return dup;
 }
 
 /*
@@ -91,6 +132,9 @@ static int ws_attach(struct sock *sk)
 		return -ENOMEM;
 	spin_lock_init(&ws->lock);
 	ws->state = WS_OPEN;
+	ws->sock = sk->sk_socket;
+	ws->handles = 1;
+	INIT_LIST_HEAD(&ws->dups);
 
 	write_lock_bh(&sk->sk_callback_lock);
 	if (rcu_access_pointer(__sk_user_data(sk)))
@@ -119,10 +163,58 @@ static bool ws_open(const struct sock *sk)
 	return !ws || READ_ONCE(ws->state) == WS_OPEN;
 }
 
-/* A call on a socket already closed to I/O fails with ENOTSOCK. */
+/*
+ * The socket behind a handle: itself, or for a duplicated handle the
+ * original socket it forwards to.
+ */
+static struct socket *ws_real(struct socket *sock)
+{
+	struct wsclose_sock *ws = ws_of(sock->sk);
+
+	return ws ? ws->sock : sock;
+}
+
+static struct ws_dup *ws_find_dup(struct wsclose_sock *ws,
+				  const struct socket *sock)
+{
+	struct ws_dup *d;
+
+	lockdep_assert_held(&ws->lock);
+	list_for_each_entry(d, &ws->dups, node)
+		if (d->sock == sock)
+			return d;
+	return NULL;
+}
+
+/* Whether the handle @sock was closed through wsclose_closesocket(). */
+static bool ws_handle_closed(struct wsclose_sock *ws,
+			     const struct socket *sock)
+{
+	struct ws_dup *d;
+	bool closed;
+
+	if (sock == ws->sock)
+		return READ_ONCE(ws->first_closed);
+	spin_lock(&ws->lock);
+	d = ws_find_dup(ws, sock);
+	closed = !d || d->closed;
+	spin_unlock(&ws->lock);
+	return closed;
+}
+
+/*
+ * A call on a socket already closed to I/O, or through a handle already
+ * closed, fails with ENOTSOCK.
+ */
 static int ws_gate(const struct socket *sock)
 {
-	return ws_open(sock->sk) ? 0 : -ENOTSOCK;
+	struct wsclose_sock *ws = ws_of(sock->sk);
+
+	if (!ws)
+		return 0;
+	if (READ_ONCE(ws->state) != WS_OPEN || ws_handle_closed(ws, sock))
+		return -ENOTSOCK;
+	return 0;
 }
 
 /* A call that failed because the socket was closed under it was aborted. */
@@ -137,7 +229,7 @@ static int ws_aborted(const struct socket *sock, int ret)
 
 static int ws_bind(struct socket *sock, struct sockaddr *addr, int len)
 {
-	return ws_gate(sock) ?: ws_orig(sock)->bind(sock, addr, len);
+	return ws_gate(sock) ?: ws_orig(sock)->bind(ws_real(sock), addr, len);
 }
 
 static int ws_connect(struct socket *sock, struct sockaddr *addr, int len,
@@ -147,7 +239,7 @@ static int ws_connect(struct socket *sock, struct sockaddr *addr, int len,
 
 	if (ret)
 		return ret;
-	ret = ws_orig(sock)->connect(sock, addr, len, flags);
+	ret = ws_orig(sock)->connect(ws_real(sock), addr, len, flags);
 	return ws_aborted(sock, ret);
 }
 
@@ -162,12 +254,15 @@ static int ws_accept_finish(struct socket *sock, struct socket *newsock,
 {
 	if (ret)
 		return ws_aborted(sock, ret);
+	/* accepted through a duplicated handle: same owner, plain ops */
+	if (ws_is_dup(sock))
+		WRITE_ONCE(newsock->ops, &ws_proto(sock, NULL)->ops);
 	return ws_attach(newsock->sk);
 }
 
 static int ws_getname(struct socket *sock, struct sockaddr *addr, int peer)
 {
-	return ws_gate(sock) ?: ws_orig(sock)->getname(sock, addr, peer);
+	return ws_gate(sock) ?: ws_orig(sock)->getname(ws_real(sock), addr, peer);
 }
 
 static __poll_t ws_poll(struct file *file, struct socket *sock,
@@ -176,15 +271,15 @@ static __poll_t ws_poll(struct file *file, struct socket *sock,
 	__poll_t mask;
 
 	/* Closed: report an error only, never EPOLLIN/HUP (no FD_CLOSE). */
-	if (!ws_open(sock->sk))
+	if (ws_gate(sock))
 		return EPOLLERR;
-	mask = ws_orig(sock)->poll(file, sock, wait);
+	mask = ws_orig(sock)->poll(file, ws_real(sock), wait);
 	return ws_open(sock->sk) ? mask : EPOLLERR;
 }
 
 static int ws_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 {
-	return ws_gate(sock) ?: ws_orig(sock)->ioctl(sock, cmd, arg);
+	return ws_gate(sock) ?: ws_orig(sock)->ioctl(ws_real(sock), cmd, arg);
 }
 
 #ifdef CONFIG_COMPAT
@@ -195,18 +290,18 @@ static int ws_compat_ioctl(struct socket *sock, unsigned int cmd,
 
 	if (!orig->compat_ioctl)
 		return -ENOIOCTLCMD;
-	return ws_gate(sock) ?: orig->compat_ioctl(sock, cmd, arg);
+	return ws_gate(sock) ?: orig->compat_ioctl(ws_real(sock), cmd, arg);
 }
 #endif
 
 static int ws_listen(struct socket *sock, int backlog)
 {
-	return ws_gate(sock) ?: ws_orig(sock)->listen(sock, backlog);
+	return ws_gate(sock) ?: ws_orig(sock)->listen(ws_real(sock), backlog);
 }
 
 static int ws_shutdown(struct socket *sock, int how)
 {
-	return ws_gate(sock) ?: ws_orig(sock)->shutdown(sock, how);
+	return ws_gate(sock) ?: ws_orig(sock)->shutdown(ws_real(sock), how);
 }
 
 static int ws_setsockopt(struct socket *sock, int level, int optname,
@@ -220,14 +315,14 @@ static int ws_setsockopt(struct socket *sock, int level, int optname,
 	if ((level == SOL_TCP && optname == TCP_ULP) ||
 	    (level == SOL_IPV6 && optname == IPV6_ADDRFORM))
 		return -EOPNOTSUPP;
-	return ws_orig(sock)->setsockopt(sock, level, optname, optval, optlen);
+	return ws_orig(sock)->setsockopt(ws_real(sock), level, optname, optval, optlen);
 }
 
 static int ws_getsockopt(struct socket *sock, int level, int optname,
 			 char __user *optval, int __user *optlen)
 {
 	return ws_gate(sock) ?:
-	       ws_orig(sock)->getsockopt(sock, level, optname, optval, optlen);
+	       ws_orig(sock)->getsockopt(ws_real(sock), level, optname, optval, optlen);
 }
 
 static int ws_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
@@ -242,7 +337,7 @@ static int ws_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	 * SIGPIPE; raise it ourselves for a genuine broken pipe.
 	 */
 	msg->msg_flags |= MSG_NOSIGNAL;
-	ret = ws_orig(sock)->sendmsg(sock, msg, len);
+	ret = ws_orig(sock)->sendmsg(ws_real(sock), msg, len);
 	ret = ws_aborted(sock, ret);
 	if (ret == -EPIPE && !nosignal)
 		send_sig(SIGPIPE, current, 0);
@@ -256,7 +351,7 @@ static int ws_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 
 	if (ret)
 		return ret;
-	ret = ws_orig(sock)->recvmsg(sock, msg, len, flags);
+	ret = ws_orig(sock)->recvmsg(ws_real(sock), msg, len, flags);
 	/* The close shuts the receive side: an empty read was aborted. */
 	if (ret == 0 && len && !ws_open(sock->sk))
 		return -ECANCELED;
@@ -271,7 +366,7 @@ static ssize_t ws_splice_read(struct socket *sock, loff_t *ppos,
 
 	if (ret)
 		return ret;
-	ret = ws_orig(sock)->splice_read(sock, ppos, pipe, len, flags);
+	ret = ws_orig(sock)->splice_read(ws_real(sock), ppos, pipe, len, flags);
 	return ret < 0 && !ws_open(sock->sk) ? -ECANCELED : ret;
 }
 
@@ -372,13 +467,24 @@ static int ws_linger_wait(struct sock *sk, unsigned long deadline)
 	return ret;
 }
 
+/* Mark a handle (NULL: the socket's own, handle 1) closed. */
+static void ws_close_handle(struct wsclose_sock *ws, struct ws_dup *dup)
+{
+	lockdep_assert_held(&ws->lock);
+	if (dup)
+		dup->closed = true;
+	else
+		WRITE_ONCE(ws->first_closed, true);
+	ws->handles--;
+}
+
 /*
  * Steps 1-4 of the close (spec "The close operation"): whether it may
  * proceed and how, from the state sampled under ws->lock.
  */
 VISIBLE_IF_KUNIT int wsclose_close_decide(const struct wsclose_close_in *in)
 {
-	if (in->state == WS_CLOSED)
+	if (in->state == WS_CLOSED || in->handle_closed)
 		return -ENOTSOCK;
 	if (in->waiting)
 		return -EINPROGRESS;
@@ -439,7 +545,7 @@ static int ws_commit_tcp(struct socket *sock, bool nonblock)
 		fallthrough;
 	case WS_ACT_FIN:
 		/* FIN behind the queued data; -ENOTCONN when never connected. */
-		ws_orig(sock)->shutdown(sock, SEND_SHUTDOWN);
+		ws_orig(sock)->shutdown(ws_real(sock), SEND_SHUTDOWN);
 		break;
 	}
 	ws_abort_waiters(sk);
@@ -463,28 +569,40 @@ static int ws_finish_linger(struct wsclose_sock *ws, struct sock *sk)
 }
 
 /*
- * The Winsock close.  Returns the outcome, or a negative errno with nothing
- * changed (ENOTSOCK, EINPROGRESS, EWOULDBLOCK), or -EINTR with the socket
- * committed and a linger wait still owed (unless the signal was fatal: then
- * it was reset).
+ * The close of the handle @sock, or with @implicit the close that the
+ * socket's release owes when no explicit close committed.
  */
-VISIBLE_IF_KUNIT int wsclose_close(struct socket *sock, bool nonblock)
+static int ws_close(struct socket *sock, bool nonblock, bool implicit)
 {
 	struct sock *sk = sock->sk;
 	struct wsclose_sock *ws = ws_of(sk);
-	struct wsclose_close_in in = {
-		.last_handle = true,
-		.nonblock = nonblock,
-	};
+	struct wsclose_close_in in = { .nonblock = nonblock };
+	struct ws_dup *dup = NULL;
 	int step, ret;
 
 	spin_lock(&ws->lock);
+	if (implicit) {
+		/* the socket's release: every handle is gone */
+		in.last_handle = true;
+	} else if (sock == ws->sock) {
+		in.handle_closed = ws->first_closed;
+		in.last_handle = ws->handles == 1;
+	} else {
+		dup = ws_find_dup(ws, sock);
+		in.handle_closed = !dup || dup->closed;
+		in.last_handle = ws->handles == 1;
+	}
 	in.state = ws->state;
 	in.waiting = ws->waiting;
 	in.lingers = ws_lingers(sk);
 	in.pending = ws_pending(sk);
 	in.fin_unacked = ws_tcp_closing(sk);
 	step = wsclose_close_decide(&in);
+	if (step == WS_STEP_RELEASE_ONLY) {
+		ws_close_handle(ws, dup);
+		spin_unlock(&ws->lock);
+		return WSCLOSE_OUTCOME_NOT_LAST_HANDLE;
+	}
 	if (step < 0) {
 		spin_unlock(&ws->lock);
 		return step;
@@ -493,6 +611,8 @@ VISIBLE_IF_KUNIT int wsclose_close(struct socket *sock, bool nonblock)
 	ws->waiting = true;
 	spin_unlock(&ws->lock);
 
+	/* The protocol work is done on the socket itself. */
+	sock = ws->sock;
 	if (step == WS_STEP_RESUME) {
 		ret = WSCLOSE_OUTCOME_DRAINED;
 	} else if (ws_is_tcp(sk)) {
@@ -507,10 +627,24 @@ VISIBLE_IF_KUNIT int wsclose_close(struct socket *sock, bool nonblock)
 
 	spin_lock(&ws->lock);
 	ws->waiting = false;
-	if (ret != -EINTR || fatal_signal_pending(current))
+	if (ret != -EINTR || fatal_signal_pending(current)) {
 		ws->state = WS_CLOSED;
+		if (!implicit)
+			ws_close_handle(ws, dup);
+	}
 	spin_unlock(&ws->lock);
 	return ret;
+}
+
+/*
+ * The Winsock close of the handle @sock.  Returns the outcome, or a
+ * negative errno with nothing changed (ENOTSOCK, EINPROGRESS, EWOULDBLOCK),
+ * or -EINTR with the socket committed and a linger wait still owed (unless
+ * the signal was fatal: then it was reset).
+ */
+VISIBLE_IF_KUNIT int wsclose_close(struct socket *sock, bool nonblock)
+{
+	return ws_close(sock, nonblock, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(wsclose_close);
 
@@ -587,38 +721,53 @@ static void ws_cancel_reapers(void)
  * it never fails and never blocks a non-blocking descriptor or an exiting
  * task.
  */
+static void ws_implicit_close(struct wsclose_sock *ws, bool nonblock)
+{
+	struct socket *sock = ws->sock;
+	struct sock *sk = sock->sk;
+	int ret = -ENOTSOCK;
+
+	if (READ_ONCE(ws->state) == WS_OPEN)
+		ret = ws_close(sock, nonblock, true);
+	if (ret == -EWOULDBLOCK) {
+		/*
+		 * Cannot wait: close gracefully in the background and reset
+		 * when l_linger runs out.
+		 */
+		spin_lock(&ws->lock);
+		ws->state = WS_CLOSED;
+		spin_unlock(&ws->lock);
+		ws_orig(sock)->shutdown(sock, SEND_SHUTDOWN);
+		ws_abort_waiters(sk);
+		ws_arm_reaper(sk, jiffies + READ_ONCE(sk->sk_lingertime));
+		return;
+	}
+	/* An interrupted lingering close that nobody retried: reset. */
+	if (READ_ONCE(ws->state) == WS_CLOSING) {
+		tcp_abort(sk, ETIMEDOUT);
+		spin_lock(&ws->lock);
+		ws->state = WS_CLOSED;
+		spin_unlock(&ws->lock);
+	}
+}
+
+/* Whether an implicit close through @file may wait. */
+static bool ws_implicit_nonblock(const struct file *file)
+{
+	return !file || (file->f_flags & O_NONBLOCK) ||
+	       (current->flags & PF_EXITING);
+}
+
 static int ws_release(struct socket *sock)
 {
 	const struct proto_ops *orig = ws_orig(sock);
 	struct sock *sk = sock->sk;
 	struct wsclose_sock *ws = sk ? ws_of(sk) : NULL;
-	bool background = false;
 
 	if (!ws)
 		return orig->release(sock);
 
-	if (READ_ONCE(ws->state) == WS_OPEN) {
-		bool nonblock = !sock->file ||
-				(sock->file->f_flags & O_NONBLOCK) ||
-				(current->flags & PF_EXITING);
-
-		if (wsclose_close(sock, nonblock) == -EWOULDBLOCK) {
-			/*
-			 * Cannot wait: close gracefully in the background and
-			 * reset when l_linger runs out.
-			 */
-			spin_lock(&ws->lock);
-			ws->state = WS_CLOSED;
-			spin_unlock(&ws->lock);
-			orig->shutdown(sock, SEND_SHUTDOWN);
-			ws_abort_waiters(sk);
-			ws_arm_reaper(sk, jiffies + READ_ONCE(sk->sk_lingertime));
-			background = true;
-		}
-	}
-	/* An interrupted lingering close that nobody retried: reset. */
-	if (!background && READ_ONCE(ws->state) == WS_CLOSING)
-		tcp_abort(sk, ETIMEDOUT);
+	ws_implicit_close(ws, ws_implicit_nonblock(sock->file));
 
 	/* The committed close did the protocol's work: do not linger again. */
 	lock_sock(sk);
@@ -626,6 +775,38 @@ static int ws_release(struct socket *sock)
 	release_sock(sk);
 	ws_detach(sk, ws);
 	return orig->release(sock);
+}
+
+/*
+ * The last reference to a duplicated handle's file is gone: the handle
+ * goes, and with it its reference on the socket's own file.  If it was the
+ * last handle, this is the socket's implicit close, done now rather than
+ * when the socket's own file goes, which io_uring requests may delay.
+ */
+static int ws_dup_release(struct socket *sock)
+{
+	struct wsclose_sock *ws = sock->sk ? ws_of(sock->sk) : NULL;
+	struct ws_dup *d = NULL;
+	bool last = false;
+
+	if (ws) {
+		spin_lock(&ws->lock);
+		d = ws_find_dup(ws, sock);
+		if (d) {
+			list_del(&d->node);
+			if (!d->closed)
+				last = --ws->handles == 0;
+		}
+		spin_unlock(&ws->lock);
+	}
+	if (last)
+		ws_implicit_close(ws, ws_implicit_nonblock(sock->file));
+	sock->sk = NULL;
+	if (d) {
+		fput(d->orig_file);
+		kfree(d);
+	}
+	return 0;
 }
 
 /* ---- the device --------------------------------------------------------- */
@@ -836,11 +1017,85 @@ static long ws_ioctl_query(struct wsclose_query_args __user *uargs)
 	sock = ws_lookup(args.fd, &file);
 	if (!sock)
 		return -ENOTSOCK;
-	args.state = READ_ONCE(ws_of(sock->sk)->state);
+	args.state = ws_handle_closed(ws_of(sock->sk), sock) ? WS_CLOSED :
+		     READ_ONCE(ws_of(sock->sk)->state);
 	args.family = sock->sk->sk_family;
 	args.type = sock->sk->sk_type;
 	fput(file);
 	return copy_to_user(uargs, &args, sizeof(args)) ? -EFAULT : 0;
+}
+
+static long ws_ioctl_duplicate(struct wsclose_dup_args __user *uargs)
+{
+	struct wsclose_dup_args args;
+	struct socket *sock, *dsock;
+	struct wsclose_sock *ws;
+	struct file *file, *dfile;
+	struct ws_dup *d;
+	int fd, err;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~WSCLOSE_DUP_CLOEXEC)
+		return -EINVAL;
+	sock = ws_lookup(args.fd, &file);
+	if (!sock)
+		return -ENOTSOCK;
+	err = -ENOTSOCK;
+	if (ws_gate(sock))
+		goto out;
+	ws = ws_of(sock->sk);
+
+	err = -ENOMEM;
+	d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
+	dsock = d ? sock_alloc() : NULL;
+	if (!dsock) {
+		kfree(d);
+		goto out;
+	}
+	/* A socket of its own sharing the original's sock; see ws_dup. */
+	dsock->type = ws->sock->type;
+	__module_get(THIS_MODULE);
+	dsock->ops = &ws_proto(sock, NULL)->dup_ops;
+	dsock->sk = ws->sock->sk;
+	d->sock = dsock;
+	d->orig_file = get_file(ws->sock->file);
+
+	err = -ENOTSOCK;
+	spin_lock(&ws->lock);
+	if (ws->state == WS_OPEN) {
+		list_add(&d->node, &ws->dups);
+		ws->handles++;
+		err = 0;
+	}
+	spin_unlock(&ws->lock);
+	if (err) {
+		/* closed meanwhile: ws_dup_release() finds no entry */
+		fput(d->orig_file);
+		kfree(d);
+		sock_release(dsock);
+		goto out;
+	}
+
+	/* From here on, releasing dsock undoes all of the above. */
+	fd = get_unused_fd_flags(args.flags & WSCLOSE_DUP_CLOEXEC ?
+				 O_CLOEXEC : 0);
+	if (fd < 0) {
+		sock_release(dsock);
+		err = fd;
+		goto out;
+	}
+	dfile = sock_alloc_file(dsock, file->f_flags & O_NONBLOCK, NULL);
+	if (IS_ERR(dfile)) {
+		put_unused_fd(fd);
+		err = PTR_ERR(dfile);
+		goto out;
+	}
+	fd_install(fd, dfile);
+	err = fd;
+out:
+	fput(file);
+	return err;
 }
 
 static long ws_dev_ioctl(struct file *file, unsigned int cmd,
@@ -855,6 +1110,8 @@ static long ws_dev_ioctl(struct file *file, unsigned int cmd,
 		return ws_ioctl_close(argp);
 	case WSCLOSE_IOC_QUERY:
 		return ws_ioctl_query(argp);
+	case WSCLOSE_IOC_DUPLICATE:
+		return ws_ioctl_duplicate(argp);
 	default:
 		return -ENOIOCTLCMD;
 	}
@@ -907,6 +1164,9 @@ static void __init ws_build_proto(struct wsclose_proto *p, int family, int type)
 	ops->recvmsg = ws_recvmsg;
 	if (ops->splice_read)
 		ops->splice_read = ws_splice_read;
+
+	p->dup_ops = *ops;
+	p->dup_ops.release = ws_dup_release;
 }
 
 static int __init wsclose_init(void)

@@ -37,21 +37,27 @@ enum wsclose_state {
  * the socket's file may use it without further locking.
  */
 struct wsclose_sock {
+	struct socket *sock;		/* the socket; handle 1 is its file */
 	/*
-	 * @lock protects @state, @waiting and @deadline.  It is a leaf lock:
-	 * never held across lock_sock(), a sleep or a protocol call.  @state
-	 * is also read locklessly (READ_ONCE) on the I/O paths, where a stale
-	 * OPEN only means the call runs into the close and is aborted.
+	 * @lock protects everything below.  It is a leaf lock: never held
+	 * across lock_sock(), a sleep or a protocol call.  @state and
+	 * @first_closed are also read locklessly (READ_ONCE) on the I/O
+	 * paths, where a stale value only means the call runs into the close
+	 * and is aborted.
 	 */
 	spinlock_t lock;
 	enum wsclose_state state;
 	bool waiting;			/* a closer sleeps in the linger wait */
 	unsigned long deadline;		/* jiffies; set when the close commits */
+	unsigned int handles;		/* handles not yet closed */
+	bool first_closed;		/* handle 1 closed by closesocket */
+	struct list_head dups;		/* duplicated handles, struct ws_dup */
 };
 
 /* What steps 1-4 of the close look at. */
 struct wsclose_close_in {
 	enum wsclose_state state;
+	bool handle_closed;	/* this handle was closed through an alias */
 	bool waiting;		/* another close waits in the linger wait */
 	bool last_handle;
 	bool nonblock;		/* O_NONBLOCK, or the caller's Winsock mode */

@@ -29,30 +29,34 @@
 #define ANY	-1
 
 struct close_rule {
-	int state, waiting, last_handle, nonblock, lingers, pending, fin_unacked;
+	int state, handle_closed, waiting, last_handle, nonblock, lingers,
+	    pending, fin_unacked;
 	int result;
 };
 
 static const struct close_rule close_rules[] = {
-	/* 1. already closed through another alias */
-	{ WS_CLOSED, ANY, ANY, ANY, ANY, ANY, ANY, -ENOTSOCK },
+	/* 1. the socket, or this handle, was closed through another alias */
+	{ WS_CLOSED, ANY, ANY, ANY, ANY, ANY, ANY, ANY, -ENOTSOCK },
+	{ ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, -ENOTSOCK },
 	/* 2. another close is waiting */
-	{ ANY, 1, ANY, ANY, ANY, ANY, ANY, -EINPROGRESS },
+	{ ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, -EINPROGRESS },
 	/* 3. not the last handle */
-	{ ANY, ANY, 0, ANY, ANY, ANY, ANY, WS_STEP_RELEASE_ONLY },
+	{ ANY, ANY, ANY, 0, ANY, ANY, ANY, ANY, WS_STEP_RELEASE_ONLY },
 	/* an interrupted wait: a non-blocking retry cannot wait for the FIN */
-	{ WS_CLOSING, ANY, ANY, 1, ANY, ANY, 1, -EWOULDBLOCK },
-	{ WS_CLOSING, ANY, ANY, ANY, ANY, ANY, ANY, WS_STEP_RESUME },
+	{ WS_CLOSING, ANY, ANY, ANY, 1, ANY, ANY, 1, -EWOULDBLOCK },
+	{ WS_CLOSING, ANY, ANY, ANY, ANY, ANY, ANY, ANY, WS_STEP_RESUME },
 	/* 4. lingering, non-blocking, data pending */
-	{ WS_OPEN, ANY, ANY, 1, 1, 1, ANY, -EWOULDBLOCK },
+	{ WS_OPEN, ANY, ANY, ANY, 1, 1, 1, ANY, -EWOULDBLOCK },
 	/* 5. commit */
-	{ ANY, ANY, ANY, ANY, ANY, ANY, ANY, WS_STEP_COMMIT },
+	{ ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, WS_STEP_COMMIT },
 };
 
 static bool rule_matches(const struct close_rule *r,
 			 const struct wsclose_close_in *in)
 {
 	return (r->state == ANY || r->state == in->state) &&
+	       (r->handle_closed == ANY ||
+		r->handle_closed == in->handle_closed) &&
 	       (r->waiting == ANY || r->waiting == in->waiting) &&
 	       (r->last_handle == ANY || r->last_handle == in->last_handle) &&
 	       (r->nonblock == ANY || r->nonblock == in->nonblock) &&
@@ -80,7 +84,7 @@ static void close_decide_every_combination(struct kunit *test)
 	unsigned int bits, s, n = 0;
 
 	for (s = 0; s < ARRAY_SIZE(states); s++) {
-		for (bits = 0; bits < 64; bits++) {
+		for (bits = 0; bits < 128; bits++) {
 			struct wsclose_close_in in = {
 				.state = states[s],
 				.waiting = bits & 1,
@@ -89,6 +93,7 @@ static void close_decide_every_combination(struct kunit *test)
 				.lingers = bits & 8,
 				.pending = bits & 16,
 				.fin_unacked = bits & 32,
+				.handle_closed = bits & 64,
 			};
 
 			KUNIT_EXPECT_EQ_MSG(test, wsclose_close_decide(&in),
@@ -97,7 +102,7 @@ static void close_decide_every_combination(struct kunit *test)
 			n++;
 		}
 	}
-	KUNIT_EXPECT_EQ(test, n, 192u);
+	KUNIT_EXPECT_EQ(test, n, 384u);
 }
 
 /* Named rows of the spec's close table. */
@@ -110,6 +115,10 @@ struct close_row {
 static const struct close_row close_rows[] = {
 	{ "closed_alias_enotsock", { .state = WS_CLOSED, .last_handle = 1 },
 	  -ENOTSOCK },
+	{ "closed_handle_enotsock",
+	  { .state = WS_OPEN, .handle_closed = 1, .last_handle = 1 }, -ENOTSOCK },
+	{ "closed_handle_not_last_enotsock",
+	  { .state = WS_OPEN, .handle_closed = 1 }, -ENOTSOCK },
 	{ "closed_beats_in_progress",
 	  { .state = WS_CLOSED, .waiting = 1, .last_handle = 1 }, -ENOTSOCK },
 	{ "waiting_einprogress",
@@ -236,6 +245,8 @@ static void abi_layout(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, offsetof(struct wsclose_close_args, outcome), 8);
 	KUNIT_EXPECT_EQ(test, offsetof(struct wsclose_close_args, pad), 12);
 	KUNIT_EXPECT_EQ(test, sizeof(struct wsclose_query_args), 24);
+	KUNIT_EXPECT_EQ(test, sizeof(struct wsclose_dup_args), 8);
+	KUNIT_EXPECT_EQ(test, _IOC_NR(WSCLOSE_IOC_DUPLICATE), 0x83);
 	KUNIT_EXPECT_EQ(test, offsetof(struct wsclose_query_args, pad), 16);
 	KUNIT_EXPECT_EQ(test, _IOC_TYPE(WSCLOSE_IOC_SOCKET), 'W');
 	KUNIT_EXPECT_EQ(test, _IOC_NR(WSCLOSE_IOC_SOCKET), 0x80);

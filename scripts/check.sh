@@ -53,6 +53,11 @@ rc=$?
 record $rc "checkpatch.pl --strict on module/"
 [ $rc -ne 0 ] && cat "$B/checkpatch.log"
 
+scripts/check-docs.sh > "$B/check-docs.log" 2>&1
+rc=$?
+record $rc "Documentation/wsclose.rst covers every ioctl, struct and constant of the ABI"
+[ $rc -ne 0 ] && cat "$B/check-docs.log"
+
 make -s selftests "$B/demo/wsclose-demo" > "$B/selftests-build.log" 2>&1
 rc=$?
 record $rc "selftests build with -Wall -Wextra -Werror"

@@ -71,6 +71,7 @@ TEST(ioctl_fuzz)
 {
 	static const unsigned long good[] = {
 		WSCLOSE_IOC_SOCKET, WSCLOSE_IOC_CLOSE, WSCLOSE_IOC_QUERY,
+		WSCLOSE_IOC_DUPLICATE,
 	};
 	unsigned char *page, *unmapped;
 	int dev, fds0, i, victim, bad = 0, created = 0, last_bad = 0;
@@ -102,7 +103,7 @@ TEST(ioctl_fuzz)
 		 * ioctls).
 		 */
 		if ((r & 3) == 0)
-			cmd = good[(r >> 2) % 3];
+			cmd = good[(r >> 2) % 4];
 		else
 			cmd = _IOC((r >> 2) & 3,
 				   target == dev && ((r >> 4) & 1) ?
@@ -133,8 +134,9 @@ TEST(ioctl_fuzz)
 		    ((uint32_t *)page)[0] == (uint32_t)dev || (r >> 44) & 1)
 			((uint32_t *)page)[0] = 100000;
 		ret = ioctl(target, cmd, arg);
-		if (ret >= 0 && target == dev && cmd == WSCLOSE_IOC_SOCKET) {
-			close(ret);	/* a socket was created: fine */
+		if (ret >= 0 && target == dev && (cmd == WSCLOSE_IOC_SOCKET ||
+						  cmd == WSCLOSE_IOC_DUPLICATE)) {
+			close(ret);	/* a socket or handle was made: fine */
 			created++;
 			continue;
 		}

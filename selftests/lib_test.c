@@ -129,6 +129,9 @@ TEST_F(no_module, socket)
 	errno = 0;
 	EXPECT_EQ(-1, wsclose_socket(AF_INET, SOCK_STREAM, 0));
 	EXPECT_EQ(ENETDOWN, errno);
+	errno = 0;
+	EXPECT_EQ(-1, wsclose_duplicate(self->s));
+	EXPECT_EQ(ENETDOWN, errno);
 	EXPECT_EQ(WSAENETDOWN, wsclose_wsa_from_errno(errno));
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * wsclose race tests: eight threads race a close against everything else
+ * wsclose race tests: nine threads race a close against everything else
  * that can happen to the same socket, round after round (bounded in rounds
  * and in time), while rmmod is attempted throughout.  Afterwards every
  * socket and every module reference is gone.  What each racer gets back
@@ -26,7 +26,7 @@
 
 enum racer {
 	R_CLOSE_NONBLOCK, R_CLOSE_BLOCK, R_SEND, R_RECV, R_LINGER,
-	R_NONBLOCK, R_IOURING, R_FORK, R_NRACERS
+	R_NONBLOCK, R_IOURING, R_FORK, R_DUPLICATE, R_NRACERS
 };
 
 struct race {
@@ -63,7 +63,7 @@ static void race_once(struct race *r, enum racer who, struct io_uring *ring)
 						  WSCLOSE_AS_BLOCKING :
 						  WSCLOSE_AS_NONBLOCKING,
 						  &outcome, &err);
-		if (ret == 0 && (outcome < WSCLOSE_OUTCOME_GRACEFUL ||
+		if (ret == 0 && (outcome < WSCLOSE_OUTCOME_NOT_LAST_HANDLE ||
 				 outcome > WSCLOSE_OUTCOME_TIMED_OUT_RESET))
 			bad(r, who, 0);
 		if (ret && err != WSAENOTSOCK && err != WSAEINPROGRESS &&
@@ -115,6 +115,25 @@ static void race_once(struct race *r, enum racer who, struct io_uring *ring)
 		    cqe->res != -ECONNRESET)
 			bad(r, who, -cqe->res);
 		io_uring_cqe_seen(ring, cqe);
+		break;
+	}
+	case R_DUPLICATE: {
+		int d = wsclose_duplicate(fd);
+
+		if (d < 0) {
+			if (!closed_errno(errno))
+				bad(r, who, errno);
+			break;
+		}
+		/* gone again at once, explicitly or by close(2) */
+		if (r->round & 32) {
+			close(d);
+		} else if (wsclose_closesocket_outcome(d, WSCLOSE_AS_NONBLOCKING,
+						       &outcome, &err) &&
+			   err != WSAEWOULDBLOCK && err != WSAEINPROGRESS) {
+			bad(r, who, err);
+		}
+		close(d);	/* after WSAEWOULDBLOCK: implicitly */
 		break;
 	}
 	case R_FORK: {
@@ -211,7 +230,7 @@ FIXTURE_TEARDOWN(race)
 {
 }
 
-TEST_F_TIMEOUT(race, eight_racers_against_close, 180)
+TEST_F_TIMEOUT(race, racers_against_close, 180)
 {
 	struct racer_arg args[R_NRACERS];
 	pthread_t threads[R_NRACERS], rm;

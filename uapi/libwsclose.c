@@ -62,6 +62,16 @@ int wsclose_socket(int domain, int type, int protocol)
 	return ioctl(dev, WSCLOSE_IOC_SOCKET, &args);
 }
 
+int wsclose_duplicate(int s)
+{
+	struct wsclose_dup_args args = { .fd = (unsigned int)s };
+	int dev = wsclose_dev();
+
+	if (dev < 0)
+		return -1;
+	return ioctl(dev, WSCLOSE_IOC_DUPLICATE, &args);
+}
+
 int wsclose_closesocket_outcome(int s, unsigned int flags, int *outcome,
 				int *err)
 {

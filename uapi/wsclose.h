@@ -132,6 +132,8 @@ extern "C" {
 
 int wsclose_socket(int domain, int type, int protocol);
 int wsclose_closesocket(int s, int *err);
+/* A new counted handle of s (WSADuplicateSocket); -1 and errno on failure. */
+int wsclose_duplicate(int s);
 int wsclose_closesocket_ex(int s, unsigned int flags, int *err);
 /* As wsclose_closesocket_ex(), also reporting enum wsclose_outcome. */
 int wsclose_closesocket_outcome(int s, unsigned int flags, int *outcome,

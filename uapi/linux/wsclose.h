@@ -64,9 +64,11 @@ enum wsclose_outcome {
  * @outcome: out: enum wsclose_outcome, written on success only.
  * @pad:     must be zero.
  *
- * Returns 0 and releases @fd.  Errors, checked in this order: EFAULT,
+ * Returns 0 and releases @fd; when other handles of the socket remain, that
+ * is all it does (WSCLOSE_OUTCOME_NOT_LAST_HANDLE).  Errors, checked in this
+ * order: EFAULT,
  * EINVAL (flags or pad), ENOTSOCK (not open, not a wsclose socket, or
- * already closed through another alias), EINPROGRESS (another close of the
+ * already closed through another alias of the handle), EINPROGRESS (another close of the
  * socket is waiting), EWOULDBLOCK (lingering, non-blocking, data pending:
  * nothing changed), EINTR (a signal interrupted the linger wait: @fd stays
  * open, the socket stays closed to I/O, a new call resumes the wait).
@@ -102,8 +104,29 @@ struct wsclose_query_args {
 	__u32 pad[2];
 };
 
+/* struct wsclose_dup_args.flags */
+#define WSCLOSE_DUP_CLOEXEC		(1U << 0)	/* O_CLOEXEC on the new fd */
+
+/**
+ * struct wsclose_dup_args - WSCLOSE_IOC_DUPLICATE
+ * @fd:    a handle of an open wsclose socket.
+ * @flags: WSCLOSE_DUP_* bits.
+ *
+ * Makes a new, counted handle (WSADuplicateSocket) of the socket and returns
+ * its descriptor: a socket descriptor of its own, which may be passed to
+ * another process.  The socket is torn down only when its last handle is
+ * closed; dup(2), fork(2) and SCM_RIGHTS copies are aliases of one handle.
+ * Errors: EFAULT, EINVAL (flags), ENOTSOCK (not an open wsclose socket, or
+ * a closed handle), EMFILE/ENFILE, ENOMEM.
+ */
+struct wsclose_dup_args {
+	__u32 fd;
+	__u32 flags;
+};
+
 #define WSCLOSE_IOC_SOCKET	_IOW('W', 0x80, struct wsclose_socket_args)
 #define WSCLOSE_IOC_CLOSE	_IOWR('W', 0x81, struct wsclose_close_args)
 #define WSCLOSE_IOC_QUERY	_IOWR('W', 0x82, struct wsclose_query_args)
+#define WSCLOSE_IOC_DUPLICATE	_IOW('W', 0x83, struct wsclose_dup_args)
 
 #endif /* __LINUX_WSCLOSE_H */
