@@ -25,10 +25,10 @@ LIB_SRC  := uapi/libwsclose.c
 LIB_HDR  := uapi/wsclose.h uapi/linux/wsclose.h
 MOD_SRC  := Kbuild module/wsclose.c module/compat.h uapi/linux/wsclose.h
 
-SELFTESTS := wsclose_test close_test abort_test handle_test race_test fuzz_test
+SELFTESTS := wsclose_test close_test abort_test handle_test uring_test race_test fuzz_test
 SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS))
 GUEST_BINS := $(SELFTEST_BINS) $(B)/demo/wsclose-demo
-BENCH_BINS := $(B)/bench/linger_delay
+BENCH_BINS := $(B)/bench/linger_delay $(B)/bench/abort_fanout
 
 .PHONY: all deps lib module modules sparse selftests run bench check clean
 
@@ -98,7 +98,7 @@ selftests: $(SELFTEST_BINS) $(B)/host/lib_test
 
 $(B)/bench/%: bench/%.c selftests/helpers.h $(B)/lib/libwsclose.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WFLAGS) -static -pthread -o $@ $< $(B)/lib/libwsclose.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WFLAGS) -static -pthread -o $@ $< $(B)/lib/libwsclose.a -luring
 
 $(B)/initramfs-%.cpio.gz: $(GUEST_BINS) module
 	scripts/mkinitramfs.sh $@ $(B)/$*/wsclose.ko $(GUEST_BINS)
@@ -116,7 +116,7 @@ bench: deps
 	@$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null
 	@scripts/mkinitramfs.sh $(B)/initramfs-bench.cpio.gz $(B)/$(KVER61)/wsclose.ko $(BENCH_BINS)
 	@scripts/qemu-run.sh -t 1200 /boot/vmlinuz-$(KVER61) $(B)/initramfs-bench.cpio.gz \
-		'linger_delay 20' | tee $(B)/bench.txt
+		'linger_delay 20; echo; abort_fanout 7' | tee $(B)/bench.txt
 
 check: deps
 	@scripts/check.sh

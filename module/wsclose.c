@@ -39,6 +39,8 @@
 #include <net/tcp.h>
 
 #include <linux/wsclose.h>
+#include <asm/syscall.h>
+#include <asm/unistd.h>
 
 #include "wsclose.h"
 
@@ -203,8 +205,48 @@ static bool ws_handle_closed(struct wsclose_sock *ws,
 }
 
 /*
+ * The error for a call on a socket, or through a handle, already closed.
+ * A new call through a remaining alias finds no socket: ENOTSOCK.  But
+ * io_uring reissues a pending request once the close wakes it, and that
+ * request was aborted: ECANCELED.  The two differ only in who calls: a new
+ * call is a system call made on the descriptor; io_uring runs requests from
+ * its workers, or as task work (in io_uring_enter(), on the way back to
+ * user space, or at the end of whatever system call the task was in, such
+ * as the close itself).  So ENOTSOCK goes to the system calls that can name
+ * a socket descriptor, ECANCELED to everything else.  (A request submitted
+ * through an alias after the close is therefore reported as aborted too.)
+ */
+static int ws_closed_errno(void)
+{
+	struct pt_regs *regs = task_pt_regs(current);
+	unsigned long args[6];
+
+	if (current->flags & (PF_IO_WORKER | PF_KTHREAD))
+		return current->flags & PF_KTHREAD ? -ENOTSOCK : -ECANCELED;
+	switch (syscall_get_nr(current, regs)) {
+	case __NR_ioctl:
+		/* not the task work that runs as our close returns */
+		syscall_get_arguments(current, regs, args);
+		if (args[1] == WSCLOSE_IOC_CLOSE)
+			return -ECANCELED;
+		return -ENOTSOCK;
+	case __NR_read: case __NR_readv: case __NR_write: case __NR_writev:
+	case __NR_recvfrom: case __NR_recvmsg: case __NR_recvmmsg:
+	case __NR_sendto: case __NR_sendmsg: case __NR_sendmmsg:
+	case __NR_accept: case __NR_accept4: case __NR_connect:
+	case __NR_bind: case __NR_listen: case __NR_shutdown:
+	case __NR_getsockname: case __NR_getpeername:
+	case __NR_setsockopt: case __NR_getsockopt:
+	case __NR_splice: case __NR_sendfile:
+		return -ENOTSOCK;
+	default:
+		return -ECANCELED;
+	}
+}
+
+/*
  * A call on a socket already closed to I/O, or through a handle already
- * closed, fails with ENOTSOCK.
+ * closed, fails (ws_closed_errno()).
  */
 static int ws_gate(const struct socket *sock)
 {
@@ -213,7 +255,7 @@ static int ws_gate(const struct socket *sock)
 	if (!ws)
 		return 0;
 	if (READ_ONCE(ws->state) != WS_OPEN || ws_handle_closed(ws, sock))
-		return -ENOTSOCK;
+		return ws_closed_errno();
 	return 0;
 }
 
@@ -435,6 +477,9 @@ static void ws_abort_waiters(struct sock *sk)
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown |
 		   (ws_is_tcp(sk) ? RCV_SHUTDOWN : SHUTDOWN_MASK));
 	sk->sk_disconnects++;
+	/* for those who read the error directly: io_uring's connect */
+	if (sk->sk_state == TCP_CLOSE || !ws_is_tcp(sk))
+		WRITE_ONCE(sk->sk_err, ECANCELED);
 	release_sock(sk);
 	__wake_up(sk_sleep(sk), TASK_INTERRUPTIBLE, 0, poll_to_key(EPOLLERR));
 }

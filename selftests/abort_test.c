@@ -6,8 +6,10 @@
  * accepted sockets inherit the listener's linger.
  */
 #define _GNU_SOURCE
+#include <linux/aio_abi.h>
 #include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 
 #include "kselftest_harness.h"
 #include "helpers.h"
@@ -333,6 +335,86 @@ TEST_F(pollers, wake_with_error_only)
 	close(d);
 	EXPECT_EQ(0, epoll_wait(e.epfd, &ev, 1, 100));
 	close(e.epfd);
+}
+
+/* ---- Linux native AIO ----------------------------------------------------- */
+
+struct aio_reader {
+	aio_context_t ctx;
+	int fd;
+	long submitted;
+	char buf[64];
+};
+
+static void *aio_read(void *arg)
+{
+	struct aio_reader *a = arg;
+	struct iocb cb = {
+		.aio_lio_opcode = IOCB_CMD_PREAD,
+		.aio_fildes = a->fd,
+		.aio_buf = (unsigned long)a->buf,
+		.aio_nbytes = sizeof(a->buf),
+		.aio_data = 7,
+	};
+	struct iocb *cbs[1] = { &cb };
+
+	/* a socket read is synchronous: io_submit blocks in it */
+	a->submitted = syscall(__NR_io_submit, a->ctx, 1, cbs);
+	return NULL;
+}
+
+TEST_F(pollers, aio_read_completes_with_ecanceled)
+{
+	struct aio_reader a = { .fd = self->s };
+	struct io_event ev = { 0 };
+	struct timespec ts = { 5, 0 };
+	pthread_t t;
+	int err;
+
+	ASSERT_EQ(0, syscall(__NR_io_setup, 4, &a.ctx));
+	ASSERT_EQ(0, pthread_create(&t, NULL, aio_read, &a));
+	sleep_ms(SETTLE_MS);
+	ASSERT_EQ(0, wsclose_closesocket(self->s, &err));
+	pthread_join(t, NULL);
+	ASSERT_EQ(1, a.submitted);
+	ASSERT_EQ(1, syscall(__NR_io_getevents, a.ctx, 1, 1, &ev, &ts));
+	EXPECT_EQ(7, ev.data);
+	EXPECT_EQ(-ECANCELED, ev.res);
+	syscall(__NR_io_destroy, a.ctx);
+}
+
+/* Every operation through a remaining alias finds no socket. */
+TEST_F(pollers, every_operation_on_an_alias_fails)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct pollfd pfd;
+	int d = dup(self->s), v = 1, err;
+	char b;
+
+	ASSERT_LE(0, d);
+	ASSERT_EQ(0, wsclose_closesocket(self->s, &err));
+#define GONE(call) do { errno = 0; EXPECT_EQ(-1, (call)); EXPECT_EQ(ENOTSOCK, errno); } while (0)
+	GONE(send(d, "x", 1, MSG_DONTWAIT));
+	GONE(recv(d, &b, 1, MSG_DONTWAIT));
+	GONE((int)write(d, "x", 1));
+	GONE((int)read(d, &b, 1));
+	GONE(accept(d, NULL, NULL));
+	GONE(connect(d, (struct sockaddr *)&ss, loop_addr(AF_INET, &ss, 9)));
+	GONE(bind(d, (struct sockaddr *)&ss, loop_addr(AF_INET, &ss, 0)));
+	GONE(listen(d, 1));
+	GONE(shutdown(d, SHUT_RDWR));
+	GONE(getsockname(d, (struct sockaddr *)&ss, &len));
+	GONE(getpeername(d, (struct sockaddr *)&ss, &len));
+	GONE(ioctl(d, FIONREAD, &v));
+	GONE(setsockopt(d, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)));
+	len = sizeof(v);
+	GONE(getsockopt(d, IPPROTO_TCP, TCP_NODELAY, &v, &len));
+#undef GONE
+	pfd = (struct pollfd){ .fd = d, .events = POLLIN | POLLOUT };
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLERR, pfd.revents);
+	close(d);
 }
 
 /* ---- many waiters ------------------------------------------------------- */
