@@ -28,7 +28,7 @@ MOD_SRC  := Kbuild module/wsclose.c module/compat.h uapi/linux/wsclose.h
 SELFTESTS := wsclose_test close_test abort_test handle_test uring_test race_test fuzz_test
 SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS))
 GUEST_BINS := $(SELFTEST_BINS) $(B)/demo/wsclose-demo
-BENCH_BINS := $(B)/bench/linger_delay $(B)/bench/abort_fanout
+BENCH_BINS := $(B)/bench/linger_delay $(B)/bench/abort_fanout $(B)/bench/datapath
 
 .PHONY: all deps lib module modules sparse selftests run bench check clean
 
@@ -116,7 +116,8 @@ bench: deps
 	@$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null
 	@scripts/mkinitramfs.sh $(B)/initramfs-bench.cpio.gz $(B)/$(KVER61)/wsclose.ko $(BENCH_BINS)
 	@scripts/qemu-run.sh -t 1200 /boot/vmlinuz-$(KVER61) $(B)/initramfs-bench.cpio.gz \
-		'linger_delay 20; echo; abort_fanout 7' | tee $(B)/bench.txt
+		'echo 2000000 > /proc/sys/fs/nr_open; datapath 5; echo; linger_delay 20; echo; abort_fanout 7' \
+		| tee $(B)/bench.txt
 
 check: deps
 	@scripts/check.sh

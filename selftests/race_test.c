@@ -22,7 +22,7 @@
 #define ROUNDS		2000
 #endif
 #define TIME_LIMIT_S	60.0
-#define MIN_ROUNDS	100
+#define MIN_ROUNDS	50	/* the debug kernel manages ~200 in the time limit */
 
 enum racer {
 	R_CLOSE_NONBLOCK, R_CLOSE_BLOCK, R_SEND, R_RECV, R_LINGER,
