@@ -18,6 +18,17 @@ WFLAGS   := -std=gnu11 -Wall -Wextra -Werror
 CPPFLAGS += -I$(TOP)/uapi
 KSFT     := $(B)/ksft
 
+VERSION  := 0.1
+SOMAJOR  := 0
+PREFIX   ?= /usr/local
+LIBDIR   ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR   ?= $(PREFIX)/share/man
+BINDIR   ?= $(PREFIX)/bin
+UDEVDIR  ?= /lib/udev/rules.d
+MODLOADDIR ?= /usr/lib/modules-load.d
+DKMSDIR  ?= /usr/src/wsclose-$(VERSION)
+
 KVER61   = $(shell scripts/kernels.sh 6.1)
 KVER612  = $(shell scripts/kernels.sh 6.12)
 
@@ -25,12 +36,13 @@ LIB_SRC  := uapi/libwsclose.c
 LIB_HDR  := uapi/wsclose.h uapi/linux/wsclose.h
 MOD_SRC  := Kbuild module/wsclose.c module/compat.h uapi/linux/wsclose.h
 
-SELFTESTS := wsclose_test close_test abort_test handle_test uring_test race_test fuzz_test
+SELFTESTS := wsclose_test close_test abort_test handle_test uring_test counters_test race_test fuzz_test
 SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS))
-GUEST_BINS := $(SELFTEST_BINS) $(B)/demo/wsclose-demo
+GUEST_BINS := $(SELFTEST_BINS) $(B)/demo/wsclose-demo $(B)/tools/wsclose \
+	      $(B)/examples/winsock_client
 BENCH_BINS := $(B)/bench/linger_delay $(B)/bench/abort_fanout $(B)/bench/datapath
 
-.PHONY: all deps lib module modules sparse selftests run bench check clean
+.PHONY: all deps lib module modules sparse selftests run bench check clean install uninstall install-dkms install-list
 
 all: lib
 	$(MAKE) module KVER=$(KVER61)
@@ -49,7 +61,20 @@ $(B)/lib/libwsclose.a: $(B)/lib/libwsclose.o
 	$(AR) rcs $@ $^
 
 $(B)/lib/libwsclose.so: $(B)/lib/libwsclose.o
-	$(CC) -shared -Wl,-soname,libwsclose.so.0 -o $@ $^
+	$(CC) -shared -Wl,-soname,libwsclose.so.$(SOMAJOR) -o $@ $^
+
+$(B)/lib/libwsclose.pc: uapi/libwsclose.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+$(B)/tools/wsclose: tools/wsclose.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WFLAGS) -static -o $@ $<
+
+$(B)/examples/winsock_client: examples/winsock_client.c $(B)/lib/libwsclose.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WFLAGS) -static -pthread -o $@ $< $(B)/lib/libwsclose.a
 
 # ---- module, one build directory per kernel ---------------------------------
 # make module KVER=<release> [KDIR=<kernel build tree>]
@@ -108,7 +133,7 @@ run: deps
 	@$(MAKE) --no-print-directory -s lib $(GUEST_BINS)
 	@$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null
 	@scripts/mkinitramfs.sh $(B)/initramfs-run.cpio.gz $(B)/$(KVER61)/wsclose.ko $(GUEST_BINS)
-	@scripts/qemu-run.sh -t 300 /boot/vmlinuz-$(KVER61) $(B)/initramfs-run.cpio.gz 'wsclose-demo'
+	@scripts/qemu-run.sh -t 300 /boot/vmlinuz-$(KVER61) $(B)/initramfs-run.cpio.gz 'wsclose-demo && echo && wsclose'
 
 # Benchmarks run in QEMU on the 6.1 kernel; the table goes to build/bench.txt.
 bench: deps
@@ -121,6 +146,60 @@ bench: deps
 
 check: deps
 	@scripts/check.sh
+
+# ---- installing -------------------------------------------------------------
+# make install [KVER=<release>] [KDIR=...] [DESTDIR=...] [PREFIX=...]
+# The module goes to /lib/modules/$(KVER)/updates; depmod runs when DESTDIR
+# is empty (a package runs it in its own scripts).
+KVER ?= $(shell uname -r)
+INSTALL_FILES = \
+	$(DESTDIR)/lib/modules/$(KVER)/updates/wsclose.ko \
+	$(DESTDIR)$(LIBDIR)/libwsclose.a \
+	$(DESTDIR)$(LIBDIR)/libwsclose.so.$(VERSION).0 \
+	$(DESTDIR)$(LIBDIR)/libwsclose.so.$(SOMAJOR) \
+	$(DESTDIR)$(LIBDIR)/libwsclose.so \
+	$(DESTDIR)$(LIBDIR)/pkgconfig/libwsclose.pc \
+	$(DESTDIR)$(INCLUDEDIR)/wsclose.h \
+	$(DESTDIR)$(INCLUDEDIR)/linux/wsclose.h \
+	$(DESTDIR)$(BINDIR)/wsclose \
+	$(DESTDIR)$(UDEVDIR)/60-wsclose.rules \
+	$(DESTDIR)$(MODLOADDIR)/wsclose.conf \
+	$(DESTDIR)$(MANDIR)/man4/wsclose.4 \
+	$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(wildcard man/*.3)))
+
+install: lib $(B)/lib/libwsclose.pc $(B)/tools/wsclose
+	$(MAKE) module KVER=$(KVER)
+	install -D -m 0644 $(B)/$(KVER)/wsclose.ko $(DESTDIR)/lib/modules/$(KVER)/updates/wsclose.ko
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+	install -D -m 0644 $(B)/lib/libwsclose.a $(DESTDIR)$(LIBDIR)/libwsclose.a
+	install -D -m 0755 $(B)/lib/libwsclose.so $(DESTDIR)$(LIBDIR)/libwsclose.so.$(VERSION).0
+	ln -sf libwsclose.so.$(VERSION).0 $(DESTDIR)$(LIBDIR)/libwsclose.so.$(SOMAJOR)
+	ln -sf libwsclose.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libwsclose.so
+	install -D -m 0644 $(B)/lib/libwsclose.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libwsclose.pc
+	install -D -m 0644 uapi/wsclose.h $(DESTDIR)$(INCLUDEDIR)/wsclose.h
+	install -D -m 0644 uapi/linux/wsclose.h $(DESTDIR)$(INCLUDEDIR)/linux/wsclose.h
+	install -D -m 0755 $(B)/tools/wsclose $(DESTDIR)$(BINDIR)/wsclose
+	install -D -m 0644 packaging/60-wsclose.rules $(DESTDIR)$(UDEVDIR)/60-wsclose.rules
+	install -D -m 0644 packaging/wsclose-modules-load.conf $(DESTDIR)$(MODLOADDIR)/wsclose.conf
+	install -D -m 0644 man/wsclose.4 $(DESTDIR)$(MANDIR)/man4/wsclose.4
+	install -d $(DESTDIR)$(MANDIR)/man3
+	install -m 0644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
+
+uninstall:
+	rm -f $(INSTALL_FILES)
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+
+# The DKMS source tree: what dkms.conf builds from.
+install-dkms:
+	install -D -m 0644 dkms.conf $(DESTDIR)$(DKMSDIR)/dkms.conf
+	install -D -m 0644 Kbuild $(DESTDIR)$(DKMSDIR)/Kbuild
+	install -d $(DESTDIR)$(DKMSDIR)/module $(DESTDIR)$(DKMSDIR)/uapi/linux
+	install -m 0644 module/*.c module/*.h $(DESTDIR)$(DKMSDIR)/module/
+	install -m 0644 uapi/linux/wsclose.h $(DESTDIR)$(DKMSDIR)/uapi/linux/
+
+# Files make install lays out (for the packaging check).
+install-list:
+	@for f in $(INSTALL_FILES); do echo "$$f"; done
 
 clean:
 	rm -rf $(B)

@@ -32,9 +32,13 @@
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/poll.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
@@ -43,6 +47,9 @@
 #include <asm/unistd.h>
 
 #include "wsclose.h"
+
+#define CREATE_TRACE_POINTS
+#include "wsclose_trace.h"
 
 /*
  * Per (family, type): the wrapped operations of a wsclose socket, and those
@@ -124,6 +131,31 @@ static struct wsclose_sock *ws_of(const struct sock *sk)
 	return (struct wsclose_sock *)(p & SK_USER_DATA_PTRMASK);
 }
 
+/*
+ * Per-network-namespace counters, read through /proc/net/wsclose.  Plain
+ * atomics: they move once per socket or per close, never per byte.
+ */
+enum ws_counter {
+	WS_CNT_OPEN,			/* wsclose sockets open now */
+	WS_CNT_OUTCOME,			/* + WSCLOSE_OUTCOME_*: closes by outcome */
+	WS_CNT_WOULD_BLOCK = WS_CNT_OUTCOME + WSCLOSE_OUTCOME_TIMED_OUT_RESET + 1,
+	WS_CNT_ABORTED,			/* operations aborted (ECANCELED) */
+	WS_NCOUNTERS
+};
+
+struct ws_net {
+	atomic_long_t cnt[WS_NCOUNTERS];
+};
+
+static unsigned int ws_net_id __read_mostly;
+
+static void ws_count(const struct sock *sk, enum ws_counter c, long delta)
+{
+	struct ws_net *wn = net_generic(sock_net(sk), ws_net_id);
+
+	atomic_long_add(delta, &wn->cnt[c]);
+}
+
 static int ws_attach(struct sock *sk)
 {
 	struct wsclose_sock *ws;
@@ -147,6 +179,8 @@ static int ws_attach(struct sock *sk)
 	write_unlock_bh(&sk->sk_callback_lock);
 	if (err)
 		kfree(ws);
+	else
+		ws_count(sk, WS_CNT_OPEN, 1);
 	return err;
 }
 
@@ -156,6 +190,7 @@ static void ws_detach(struct sock *sk, struct wsclose_sock *ws)
 	rcu_assign_sk_user_data(sk, NULL);
 	write_unlock_bh(&sk->sk_callback_lock);
 	kfree(ws);
+	ws_count(sk, WS_CNT_OPEN, -1);
 }
 
 static bool ws_open(const struct sock *sk)
@@ -244,6 +279,13 @@ static int ws_closed_errno(void)
 	}
 }
 
+/* Count an aborted operation. */
+static int ws_cancel(const struct sock *sk)
+{
+	ws_count(sk, WS_CNT_ABORTED, 1);
+	return -ECANCELED;
+}
+
 /*
  * A call on a socket already closed to I/O, or through a handle already
  * closed, fails (ws_closed_errno()).
@@ -254,15 +296,18 @@ static int ws_gate(const struct socket *sock)
 
 	if (!ws)
 		return 0;
-	if (READ_ONCE(ws->state) != WS_OPEN || ws_handle_closed(ws, sock))
-		return ws_closed_errno();
+	if (READ_ONCE(ws->state) != WS_OPEN || ws_handle_closed(ws, sock)) {
+		int err = ws_closed_errno();
+
+		return err == -ECANCELED ? ws_cancel(sock->sk) : err;
+	}
 	return 0;
 }
 
 /* A call that failed because the socket was closed under it was aborted. */
 static int ws_aborted(const struct socket *sock, int ret)
 {
-	return ret < 0 && !ws_open(sock->sk) ? -ECANCELED : ret;
+	return ret < 0 && !ws_open(sock->sk) ? ws_cancel(sock->sk) : ret;
 }
 
 /* ---- wrapped protocol operations ---------------------------------------- */
@@ -396,7 +441,7 @@ static int ws_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	ret = ws_orig(sock)->recvmsg(ws_real(sock), msg, len, flags);
 	/* The close shuts the receive side: an empty read was aborted. */
 	if (ret == 0 && len && !ws_open(sock->sk))
-		return -ECANCELED;
+		return ws_cancel(sock->sk);
 	return ws_aborted(sock, ret);
 }
 
@@ -409,7 +454,7 @@ static ssize_t ws_splice_read(struct socket *sock, loff_t *ppos,
 	if (ret)
 		return ret;
 	ret = ws_orig(sock)->splice_read(ws_real(sock), ppos, pipe, len, flags);
-	return ret < 0 && !ws_open(sock->sk) ? -ECANCELED : ret;
+	return ret < 0 && !ws_open(sock->sk) ? ws_cancel(sock->sk) : ret;
 }
 
 /* ---- the close ---------------------------------------------------------- */
@@ -613,11 +658,7 @@ static int ws_finish_linger(struct wsclose_sock *ws, struct sock *sk)
 	return WSCLOSE_OUTCOME_DRAINED;
 }
 
-/*
- * The close of the handle @sock, or with @implicit the close that the
- * socket's release owes when no explicit close committed.
- */
-static int ws_close(struct socket *sock, bool nonblock, bool implicit)
+static int __ws_close(struct socket *sock, bool nonblock, bool implicit)
 {
 	struct sock *sk = sock->sk;
 	struct wsclose_sock *ws = ws_of(sk);
@@ -678,6 +719,24 @@ static int ws_close(struct socket *sock, bool nonblock, bool implicit)
 			ws_close_handle(ws, dup);
 	}
 	spin_unlock(&ws->lock);
+	return ret;
+}
+
+/*
+ * The close of the handle @sock, or with @implicit the close that the
+ * socket's release owes when no explicit close committed.  Traced and
+ * counted here.
+ */
+static int ws_close(struct socket *sock, bool nonblock, bool implicit)
+{
+	struct sock *sk = sock->sk;
+	int ret = __ws_close(sock, nonblock, implicit);
+
+	trace_wsclose_close(sk, nonblock, implicit, ret);
+	if (ret >= 0)
+		ws_count(sk, WS_CNT_OUTCOME + ret, 1);
+	else if (ret == -EWOULDBLOCK && !implicit)
+		ws_count(sk, WS_CNT_WOULD_BLOCK, 1);
 	return ret;
 }
 
@@ -785,6 +844,7 @@ static void ws_implicit_close(struct wsclose_sock *ws, bool nonblock)
 		ws_orig(sock)->shutdown(sock, SEND_SHUTDOWN);
 		ws_abort_waiters(sk);
 		ws_arm_reaper(sk, jiffies + READ_ONCE(sk->sk_lingertime));
+		ws_count(sk, WS_CNT_OUTCOME + WSCLOSE_OUTCOME_GRACEFUL, 1);
 		return;
 	}
 	/* An interrupted lingering close that nobody retried: reset. */
@@ -1176,6 +1236,51 @@ static struct miscdevice ws_misc = {
 	.mode	= 0666,
 };
 
+/* ---- /proc/net/wsclose ---------------------------------------------------- */
+
+static const char *const ws_counter_names[WS_NCOUNTERS] = {
+	[WS_CNT_OPEN] = "open",
+	[WS_CNT_OUTCOME + WSCLOSE_OUTCOME_NOT_LAST_HANDLE] = "not_last_handle",
+	[WS_CNT_OUTCOME + WSCLOSE_OUTCOME_GRACEFUL] = "graceful",
+	[WS_CNT_OUTCOME + WSCLOSE_OUTCOME_ABORTIVE] = "abortive",
+	[WS_CNT_OUTCOME + WSCLOSE_OUTCOME_DRAINED] = "drained",
+	[WS_CNT_OUTCOME + WSCLOSE_OUTCOME_TIMED_OUT_RESET] = "timed_out_reset",
+	[WS_CNT_WOULD_BLOCK] = "would_block",
+	[WS_CNT_ABORTED] = "aborted",
+};
+
+static int ws_proc_show(struct seq_file *seq, void *v)
+{
+	struct ws_net *wn = net_generic(seq_file_single_net(seq), ws_net_id);
+	int i;
+
+	for (i = 0; i < WS_NCOUNTERS; i++)
+		if (ws_counter_names[i])
+			seq_printf(seq, "%s %ld\n", ws_counter_names[i],
+				   atomic_long_read(&wn->cnt[i]));
+	return 0;
+}
+
+static int __net_init ws_net_init(struct net *net)
+{
+	if (!proc_create_net_single("wsclose", 0444, net->proc_net,
+				    ws_proc_show, NULL))
+		return -ENOMEM;
+	return 0;
+}
+
+static void __net_exit ws_net_exit(struct net *net)
+{
+	remove_proc_entry("wsclose", net->proc_net);
+}
+
+static struct pernet_operations ws_net_ops = {
+	.init = ws_net_init,
+	.exit = ws_net_exit,
+	.id = &ws_net_id,
+	.size = sizeof(struct ws_net),
+};
+
 /* Build the wrapper for one (family, type) from a socket of that kind. */
 static void __init ws_build_proto(struct wsclose_proto *p, int family, int type)
 {
@@ -1228,9 +1333,18 @@ static int __init wsclose_init(void)
 	ws_wq = alloc_workqueue("wsclose", 0, 0);
 	if (!ws_wq)
 		return -ENOMEM;
+	err = register_pernet_subsys(&ws_net_ops);
+	if (err)
+		goto free_wq;
 	err = misc_register(&ws_misc);
 	if (err)
-		destroy_workqueue(ws_wq);
+		goto unregister;
+	return 0;
+
+unregister:
+	unregister_pernet_subsys(&ws_net_ops);
+free_wq:
+	destroy_workqueue(ws_wq);
 	return err;
 }
 
@@ -1238,6 +1352,7 @@ static void __exit wsclose_exit(void)
 {
 	misc_deregister(&ws_misc);
 	ws_cancel_reapers();
+	unregister_pernet_subsys(&ws_net_ops);
 }
 
 module_init(wsclose_init);

@@ -58,18 +58,22 @@ rc=$?
 record $rc "Documentation/wsclose.rst covers every ioctl, struct and constant of the ABI"
 [ $rc -ne 0 ] && cat "$B/check-docs.log"
 
-make -s selftests "$B/demo/wsclose-demo" > "$B/selftests-build.log" 2>&1
+make -s selftests "$B/demo/wsclose-demo" "$B/tools/wsclose" "$B/examples/winsock_client" > "$B/selftests-build.log" 2>&1
 rc=$?
 record $rc "selftests build with -Wall -Wextra -Werror"
 [ $rc -ne 0 ] && cat "$B/selftests-build.log"
 
-SELFTESTS="wsclose_test close_test abort_test handle_test uring_test race_test fuzz_test"
+SELFTESTS="wsclose_test close_test abort_test handle_test uring_test counters_test race_test fuzz_test"
 
 GUEST_SELFTESTS='
 for t in '"$SELFTESTS"'; do
 	echo "# selftest $t"
 	$t
 done
+'
+GUEST_EXTRAS='
+if winsock_client; then echo "ok - the Winsock-style example closes its socket"; else echo "not ok - the Winsock-style example closes its socket"; fi
+if wsclose -q && wsclose | grep -q "^wsclose 0.1: active"; then echo "ok - the wsclose tool reports the module active"; else echo "not ok - the wsclose tool reports the module active"; fi
 '
 GUEST_UNLOAD='
 lsmod | grep -q "^wsclose " && rmmod wsclose && ! lsmod | grep -q "^wsclose "
@@ -121,7 +125,8 @@ run_kernel() {
 	[ -f "$B/$kver/wsclose_kunit.ko" ] && extra="$B/$kver/wsclose_kunit.ko"
 
 	scripts/mkinitramfs.sh "$B/initramfs-$kver.cpio.gz" "$B/$kver/wsclose.ko" \
-		"$B"/selftests/* "$B/demo/wsclose-demo" $extra
+		"$B"/selftests/* "$B/demo/wsclose-demo" "$B/tools/wsclose" \
+		"$B/examples/winsock_client" $extra
 	t0=$(date +%s)
 	scripts/qemu-run.sh -t "$tmo" "$vmlinuz" "$B/initramfs-$kver.cpio.gz" \
 		"$cmd" > "$B/guest-$kver.log" 2>&1
@@ -142,8 +147,18 @@ for series in 6.1 6.12; do
 		record $rc "sparse (C=2) reports nothing on module/"
 		[ $rc -ne 0 ] && cat "$B/sparse.log"
 	fi
+	if [ "$series" = 6.1 ]; then
+		scripts/check-packaging.sh install "$kver" > "$B/install.log" 2>&1
+		rc=$?
+		record $rc "make install DESTDIR=... lays out every file; uninstall removes them"
+		[ $rc -ne 0 ] && cat "$B/install.log"
+	fi
+	scripts/check-packaging.sh dkms "$kver" > "$B/dkms-$kver.log" 2>&1
+	rc=$?
+	record $rc "dkms add/build against $kver headers"
+	[ $rc -ne 0 ] && cat "$B/dkms-$kver.log"
 	run_kernel "$kver" "/boot/vmlinuz-$kver" "$kver" "/lib/modules/$kver/build" \
-		"$GUEST_SELFTESTS$GUEST_UNLOAD" 1500
+		"$GUEST_SELFTESTS$GUEST_EXTRAS$GUEST_UNLOAD" 1500
 done
 
 # The debug kernel (KUnit, KASAN, lockdep, kmemleak): built once per machine.
