@@ -135,7 +135,8 @@ run: deps
 	@scripts/mkinitramfs.sh $(B)/initramfs-run.cpio.gz $(B)/$(KVER61)/wsclose.ko $(GUEST_BINS)
 	@scripts/qemu-run.sh -t 300 /boot/vmlinuz-$(KVER61) $(B)/initramfs-run.cpio.gz 'wsclose-demo && echo && wsclose'
 
-# Benchmarks run in QEMU on the 6.1 kernel; the table goes to build/bench.txt.
+# Benchmarks run in QEMU on the 6.1 kernel; the table goes to build/bench.txt,
+# the abort fan-out plot to build/abort.png.
 bench: deps
 	@$(MAKE) --no-print-directory -s lib $(BENCH_BINS)
 	@$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null
@@ -143,6 +144,7 @@ bench: deps
 	@scripts/qemu-run.sh -t 1200 /boot/vmlinuz-$(KVER61) $(B)/initramfs-bench.cpio.gz \
 		'echo 2000000 > /proc/sys/fs/nr_open; datapath 5; echo; linger_delay 20; echo; abort_fanout 7' \
 		| tee $(B)/bench.txt
+	@scripts/plot-abort.sh $(B)/bench.txt $(B)/abort.png
 
 check: deps
 	@scripts/check.sh

@@ -612,8 +612,10 @@ static int ws_commit_tcp(struct socket *sock, bool nonblock)
 	struct sock *sk = sock->sk;
 	struct wsclose_commit_in in = { .nonblock = nonblock };
 	int outcome = WSCLOSE_OUTCOME_GRACEFUL;
+	bool connected;
 
 	lock_sock(sk);
+	connected = sk->sk_state != TCP_CLOSE;
 	in.listening = sk->sk_state == TCP_LISTEN;
 	in.unread = ws_unread(sk);
 	in.pending = ws_pending(sk);
@@ -634,8 +636,9 @@ static int ws_commit_tcp(struct socket *sock, bool nonblock)
 		outcome = WSCLOSE_OUTCOME_DRAINED;
 		fallthrough;
 	case WS_ACT_FIN:
-		/* FIN behind the queued data; -ENOTCONN when never connected. */
-		ws_orig(sock)->shutdown(ws_real(sock), SEND_SHUTDOWN);
+		/* FIN behind the queued data (none to send if never connected) */
+		if (connected)
+			ws_orig(sock)->shutdown(ws_real(sock), SEND_SHUTDOWN);
 		break;
 	}
 	ws_abort_waiters(sk);
@@ -875,9 +878,11 @@ static int ws_release(struct socket *sock)
 	ws_implicit_close(ws, ws_implicit_nonblock(sock->file));
 
 	/* The committed close did the protocol's work: do not linger again. */
-	lock_sock(sk);
-	sock_reset_flag(sk, SOCK_LINGER);
-	release_sock(sk);
+	if (sock_flag(sk, SOCK_LINGER)) {
+		lock_sock(sk);
+		sock_reset_flag(sk, SOCK_LINGER);
+		release_sock(sk);
+	}
 	ws_detach(sk, ws);
 	return orig->release(sock);
 }

@@ -7,7 +7,7 @@ PKGS="build-essential qemu-system-x86 busybox-static cpio kmod
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-source-6.1 liburing-dev sparse xz-utils
-bison flex bc libelf-dev libssl-dev dkms pkg-config"
+bison flex bc libelf-dev libssl-dev dkms pkg-config gnuplot-nox"
 
 missing=""
 for p in $PKGS; do
