@@ -8,7 +8,6 @@
  * reference, or change a descriptor that is not a wsclose socket.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -16,34 +15,6 @@
 #include "helpers.h"
 
 #define ITERATIONS	20000
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-static long module_refs(void)
-{
-	char buf[32] = { 0 };
-	int fd = open("/sys/module/wsclose/refcnt", O_RDONLY);
-	long v = -1;
-
-	if (fd >= 0) {
-		if (read(fd, buf, sizeof(buf) - 1) > 0)
-			v = strtol(buf, NULL, 10);
-		close(fd);
-	}
-	return v;
-}
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -88,7 +59,7 @@ TEST(ioctl_fuzz)
 	victim = wsclose_socket(AF_INET, SOCK_DGRAM, 0);
 	ASSERT_LE(0, victim);
 	fds0 = count_fds();
-	refs0 = module_refs();
+	refs0 = read_long("/sys/module/wsclose/refcnt");
 
 	for (i = 0; i < ITERATIONS; i++) {
 		uint64_t r = rnd();
@@ -153,9 +124,9 @@ TEST(ioctl_fuzz)
 	EXPECT_NE(-1, fcntl(victim, F_GETFD));
 	EXPECT_NE(-1, fcntl(dev, F_GETFD));
 	close(victim);
-	for (i = 0; i < 200 && module_refs() != refs0 - 1; i++)
+	for (i = 0; i < 200 && read_long("/sys/module/wsclose/refcnt") != refs0 - 1; i++)
 		sleep_ms(10);
-	EXPECT_EQ(refs0 - 1, module_refs());
+	EXPECT_EQ(refs0 - 1, read_long("/sys/module/wsclose/refcnt"));
 	close(dev);
 }
 

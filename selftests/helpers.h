@@ -8,12 +8,14 @@
 #define WSCLOSE_SELFTEST_HELPERS_H
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
@@ -234,6 +236,36 @@ static inline int wait_acked(int fd, double timeout_s)
 		sleep_ms(5);
 	}
 	return -1;
+}
+
+/* Descriptors open in this process. */
+static inline int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* less the one opendir() used */
+}
+
+/* A number read from a file such as /sys/module/wsclose/refcnt; -1 if none. */
+static inline long read_long(const char *path)
+{
+	char buf[64] = { 0 };
+	int fd = open(path, O_RDONLY);
+	long v = -1;
+
+	if (fd >= 0) {
+		if (read(fd, buf, sizeof(buf) - 1) > 0)
+			v = strtol(buf, NULL, 10);
+		close(fd);
+	}
+	return v;
 }
 
 /* Direct ioctl access for tests of the device ABI. */

@@ -191,20 +191,6 @@ static void *rmmod_loop(void *arg)
 	return NULL;
 }
 
-static long read_long(const char *path)
-{
-	char buf[64] = { 0 };
-	int fd = open(path, O_RDONLY);
-	long v = -1;
-
-	if (fd >= 0) {
-		if (read(fd, buf, sizeof(buf) - 1) > 0)
-			v = strtol(buf, NULL, 10);
-		close(fd);
-	}
-	return v;
-}
-
 /* "TCP: inuse N orphan N ..." and "UDP: inuse N" of /proc/net/sockstat */
 static void sockstat(long *tcp_inuse, long *tcp_orphan)
 {

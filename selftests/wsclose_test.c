@@ -4,27 +4,12 @@
  * family and type, accept, argument checking and module pinning.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "kselftest_harness.h"
 #include "helpers.h"
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 TEST(device_is_0666_char_device)
 {
