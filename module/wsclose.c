@@ -89,21 +89,17 @@ static bool ws_is_ours(const struct socket *sock)
 	       (void *)ops < (void *)(p + WS_NFAMILIES * WS_NTYPES);
 }
 
+/* The table @sock's operations belong to (sock must be ours): no search. */
 static const struct wsclose_proto *ws_proto(const struct socket *sock,
 					    bool *dup)
 {
-	const struct proto_ops *ops = READ_ONCE(sock->ops);
+	const char *ops = (const char *)READ_ONCE(sock->ops);
 	const struct wsclose_proto *p = &ws_protos[0][0];
-	int i;
 
-	for (i = 0; i < WS_NFAMILIES * WS_NTYPES; i++, p++) {
-		if (ops == &p->ops || ops == &p->dup_ops) {
-			if (dup)
-				*dup = ops == &p->dup_ops;
-			return p;
-		}
-	}
-	return NULL;
+	p += (ops - (const char *)p) / sizeof(*p);
+	if (dup)
+		*dup = ops == (const char *)&p->dup_ops;
+	return p;
 }
 
 static const struct proto_ops *ws_orig(const struct socket *sock)
@@ -166,8 +162,6 @@ static int ws_attach(struct sock *sk)
 		return -ENOMEM;
 	spin_lock_init(&ws->lock);
 	ws->state = WS_OPEN;
-	ws->sock = sk->sk_socket;
-	ws->handles = 1;
 	INIT_LIST_HEAD(&ws->dups);
 
 	write_lock_bh(&sk->sk_callback_lock);
@@ -206,9 +200,8 @@ static bool ws_open(const struct sock *sk)
  */
 static struct socket *ws_real(struct socket *sock)
 {
-	struct wsclose_sock *ws = ws_of(sock->sk);
-
-	return ws ? ws->sock : sock;
+	/* a duplicate shares the sock but is not grafted to it */
+	return ws_of(sock->sk) ? sock->sk->sk_socket : sock;
 }
 
 static struct ws_dup *ws_find_dup(struct wsclose_sock *ws,
@@ -230,7 +223,7 @@ static bool ws_handle_closed(struct wsclose_sock *ws,
 	struct ws_dup *d;
 	bool closed;
 
-	if (sock == ws->sock)
+	if (sock == sock->sk->sk_socket)
 		return READ_ONCE(ws->first_closed);
 	spin_lock(&ws->lock);
 	d = ws_find_dup(ws, sock);
@@ -488,7 +481,10 @@ static bool ws_pending(const struct sock *sk)
 	return READ_ONCE(tp->snd_una) != READ_ONCE(tp->write_seq);
 }
 
-/* Received data the application has not read: closing it resets. */
+/*
+ * Received data the application has not read: closing it resets.  This is
+ * __tcp_close()'s own test; tcp_inq() would stop at an urgent mark.
+ */
 static bool ws_unread(struct sock *sk)
 {
 	struct sk_buff *skb;
@@ -565,7 +561,18 @@ static void ws_close_handle(struct wsclose_sock *ws, struct ws_dup *dup)
 		dup->closed = true;
 	else
 		WRITE_ONCE(ws->first_closed, true);
-	ws->handles--;
+}
+
+/* Handles not yet closed: the socket's own, and its duplicates. */
+static unsigned int ws_open_handles(struct wsclose_sock *ws)
+{
+	unsigned int n = !ws->first_closed;
+	struct ws_dup *d;
+
+	lockdep_assert_held(&ws->lock);
+	list_for_each_entry(d, &ws->dups, node)
+		n += !d->closed;
+	return n;
 }
 
 /*
@@ -673,13 +680,13 @@ static int __ws_close(struct socket *sock, bool nonblock, bool implicit)
 	if (implicit) {
 		/* the socket's release: every handle is gone */
 		in.last_handle = true;
-	} else if (sock == ws->sock) {
+	} else if (sock == sk->sk_socket) {
 		in.handle_closed = ws->first_closed;
-		in.last_handle = ws->handles == 1;
+		in.last_handle = ws_open_handles(ws) == 1;
 	} else {
 		dup = ws_find_dup(ws, sock);
 		in.handle_closed = !dup || dup->closed;
-		in.last_handle = ws->handles == 1;
+		in.last_handle = ws_open_handles(ws) == 1;
 	}
 	in.state = ws->state;
 	in.waiting = ws->waiting;
@@ -701,7 +708,7 @@ static int __ws_close(struct socket *sock, bool nonblock, bool implicit)
 	spin_unlock(&ws->lock);
 
 	/* The protocol work is done on the socket itself. */
-	sock = ws->sock;
+	sock = sk->sk_socket;
 	if (step == WS_STEP_RESUME) {
 		ret = WSCLOSE_OUTCOME_DRAINED;
 	} else if (ws_is_tcp(sk)) {
@@ -828,10 +835,10 @@ static void ws_cancel_reapers(void)
  * it never fails and never blocks a non-blocking descriptor or an exiting
  * task.
  */
-static void ws_implicit_close(struct wsclose_sock *ws, bool nonblock)
+static void ws_implicit_close(struct sock *sk, bool nonblock)
 {
-	struct socket *sock = ws->sock;
-	struct sock *sk = sock->sk;
+	struct wsclose_sock *ws = ws_of(sk);
+	struct socket *sock = sk->sk_socket;
 	int ret = -ENOTSOCK;
 
 	if (READ_ONCE(ws->state) == WS_OPEN)
@@ -875,7 +882,7 @@ static int ws_release(struct socket *sock)
 	if (!ws)
 		return orig->release(sock);
 
-	ws_implicit_close(ws, ws_implicit_nonblock(sock->file));
+	ws_implicit_close(sk, ws_implicit_nonblock(sock->file));
 
 	/* The committed close did the protocol's work: do not linger again. */
 	if (sock_flag(sk, SOCK_LINGER)) {
@@ -905,12 +912,12 @@ static int ws_dup_release(struct socket *sock)
 		if (d) {
 			list_del(&d->node);
 			if (!d->closed)
-				last = --ws->handles == 0;
+				last = ws_open_handles(ws) == 0;
 		}
 		spin_unlock(&ws->lock);
 	}
 	if (last)
-		ws_implicit_close(ws, ws_implicit_nonblock(sock->file));
+		ws_implicit_close(sock->sk, ws_implicit_nonblock(sock->file));
 	sock->sk = NULL;
 	if (d) {
 		fput(d->orig_file);
@@ -1164,18 +1171,17 @@ static long ws_ioctl_duplicate(struct wsclose_dup_args __user *uargs)
 		goto out;
 	}
 	/* A socket of its own sharing the original's sock; see ws_dup. */
-	dsock->type = ws->sock->type;
+	dsock->type = sock->type;
 	__module_get(THIS_MODULE);
 	dsock->ops = &ws_proto(sock, NULL)->dup_ops;
-	dsock->sk = ws->sock->sk;
+	dsock->sk = sock->sk;
 	d->sock = dsock;
-	d->orig_file = get_file(ws->sock->file);
+	d->orig_file = get_file(sock->sk->sk_socket->file);
 
 	err = -ENOTSOCK;
 	spin_lock(&ws->lock);
 	if (ws->state == WS_OPEN) {
 		list_add(&d->node, &ws->dups);
-		ws->handles++;
 		err = 0;
 	}
 	spin_unlock(&ws->lock);

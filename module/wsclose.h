@@ -37,7 +37,6 @@ enum wsclose_state {
  * the socket's file may use it without further locking.
  */
 struct wsclose_sock {
-	struct socket *sock;		/* the socket; handle 1 is its file */
 	/*
 	 * @lock protects everything below.  It is a leaf lock: never held
 	 * across lock_sock(), a sleep or a protocol call.  @state and
@@ -49,8 +48,7 @@ struct wsclose_sock {
 	enum wsclose_state state;
 	bool waiting;			/* a closer sleeps in the linger wait */
 	unsigned long deadline;		/* jiffies; set when the close commits */
-	unsigned int handles;		/* handles not yet closed */
-	bool first_closed;		/* handle 1 closed by closesocket */
+	bool first_closed;		/* handle 1 (sk_socket's file) closed */
 	struct list_head dups;		/* duplicated handles, struct ws_dup */
 };
 
