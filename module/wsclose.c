@@ -467,12 +467,15 @@ static bool ws_lingers(const struct sock *sk)
 /*
  * Queued data not yet sent or not yet acknowledged.  After shutdown(SHUT_WR)
  * nothing is pending any more: the FIN is queued and the graceful close
- * completes in the background, as on Windows.
+ * completes in the background, as on Windows.  Only TCP has any: a
+ * connected UDP socket is TCP_ESTABLISHED too, but has no tcp_sock to read.
  */
 static bool ws_pending(const struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 
+	if (!ws_is_tcp(sk))
+		return false;
 	if (!((1 << READ_ONCE(sk->sk_state)) &
 	      (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)))
 		return false;
@@ -502,7 +505,7 @@ static bool ws_unread(struct sock *sk)
 /* Waiting for our FIN to be acknowledged (cf. sk_stream_closing()). */
 static bool ws_tcp_closing(const struct sock *sk)
 {
-	return (1 << READ_ONCE(sk->sk_state)) &
+	return ws_is_tcp(sk) && (1 << READ_ONCE(sk->sk_state)) &
 	       (TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK);
 }
 

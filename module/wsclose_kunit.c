@@ -12,6 +12,7 @@
 #include <kunit/test.h>
 #include <linux/delay.h>
 #include <linux/in.h>
+#include <linux/in6.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/net.h>
@@ -617,6 +618,35 @@ static void udp_close_is_immediate(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, send_some(p->ws, 10, MSG_DONTWAIT), -ENOTSOCK);
 }
 
+/*
+ * A connected UDP socket is TCP_ESTABLISHED as well: its close must not
+ * look for TCP state it does not have (KASAN reads the answer).
+ */
+static void udp_connected_close_is_immediate(struct kunit *test)
+{
+	struct sockaddr_in6 addr = {
+		.sin6_family = AF_INET6,
+		.sin6_addr = IN6ADDR_LOOPBACK_INIT,
+	};
+	struct pair *p = test->priv;
+	int ret;
+
+	ret = sock_create_kern(&init_net, AF_INET6, SOCK_DGRAM, IPPROTO_UDP,
+			       &p->peer);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	ret = kernel_bind(p->peer, (struct sockaddr *)&addr, sizeof(addr));
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	ret = kernel_getsockname(p->peer, (struct sockaddr *)&addr);
+	KUNIT_ASSERT_EQ(test, ret, (int)sizeof(addr));
+	KUNIT_ASSERT_EQ(test, wsclose_create(AF_INET6, SOCK_DGRAM, 0, &p->ws), 0);
+	ret = kernel_connect(p->ws, (struct sockaddr *)&addr, sizeof(addr), 0);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, send_some(p->ws, 10, MSG_DONTWAIT), 10);
+	set_linger(p->ws, true, 5);	/* ignored for UDP */
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true), WSCLOSE_OUTCOME_GRACEFUL);
+	KUNIT_EXPECT_EQ(test, send_some(p->ws, 10, MSG_DONTWAIT), -ENOTSOCK);
+}
+
 static struct kunit_case wsclose_cases[] = {
 	KUNIT_CASE(close_decide_every_combination),
 	KUNIT_CASE_PARAM(close_decide_row, close_rows_gen_params),
@@ -634,6 +664,7 @@ static struct kunit_case wsclose_cases[] = {
 	KUNIT_CASE(tcp_drained_when_peer_reads),
 	KUNIT_CASE(tcp_unread_data_resets),
 	KUNIT_CASE(udp_close_is_immediate),
+	KUNIT_CASE(udp_connected_close_is_immediate),
 	{}
 };
 
