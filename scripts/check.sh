@@ -11,11 +11,16 @@ mkdir -p "$B"
 pass=0 fail=0 skip=0
 start=$(date +%s)
 
+# Every failure is also listed at the end, just above the count, for
+# whoever reads only the last lines of a long log.
+failures=$B/failures.txt
+: > "$failures"
+
 record() { # rc name
 	if [ "$1" -eq 0 ]; then
 		pass=$((pass + 1)); echo "ok - $2"
 	else
-		fail=$((fail + 1)); echo "not ok - $2"
+		fail=$((fail + 1)); echo "not ok - $2"; echo "not ok - $2" >> "$failures"
 	fi
 }
 
@@ -28,6 +33,7 @@ count_tap() {
 	n=$(grep -cE '^not ok [0-9]+ ' "$f")
 	planned=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$f" | awk '{ s += $1 } END { print s + 0 }')
 	got=$((p + n))
+	grep -E '^not ok [0-9]+ ' "$f" >> "$failures"
 	pass=$((pass + p - s)); skip=$((skip + s)); fail=$((fail + n))
 	if [ "$planned" -gt "$got" ]; then
 		echo "not ok - $((planned - got)) planned tests never reported in $(basename "$f")"
@@ -128,12 +134,13 @@ run_kernel() {
 		"$B"/selftests/* "$B/demo/wsclose-demo" "$B/tools/wsclose" \
 		"$B/examples/winsock_client" $extra
 	t0=$(date +%s)
-	scripts/qemu-run.sh -t "$tmo" "$vmlinuz" "$B/initramfs-$kver.cpio.gz" \
+	QEMU_RUN_LOG="$B/console-$kver.log" scripts/qemu-run.sh -t "$tmo" "$vmlinuz" "$B/initramfs-$kver.cpio.gz" \
 		"$cmd" > "$B/guest-$kver.log" 2>&1
 	rc=$?
 	grep -E '^(not )?ok |^# selftest|^# kunit|^# Totals' "$B/guest-$kver.log"
 	count_tap "$B/guest-$kver.log"
 	p=$(grep -cE '^ok - ' "$B/guest-$kver.log"); n=$(grep -cE '^not ok - ' "$B/guest-$kver.log")
+	grep -E '^not ok - |^qemu-run: splat: ' "$B/guest-$kver.log" >> "$failures"
 	pass=$((pass + p)); fail=$((fail + n))
 	[ $rc -ne 0 ] && tail -n 80 "$B/guest-$kver.log"
 	record $rc "guest run on $name ends cleanly: status 0, no kernel splat ($(( $(date +%s) - t0 ))s)"
@@ -173,6 +180,10 @@ if [ $rc -eq 0 ]; then
 		"$GUEST_KMEMLEAK_CLEAR$GUEST_KUNIT$GUEST_SELFTESTS$GUEST_UNLOAD$GUEST_KMEMLEAK_SCAN" 3000
 fi
 
+if [ -s "$failures" ]; then
+	echo "== failures (the first 15; the full logs are in build/)"
+	head -n 15 "$failures"
+fi
 echo "== $(( $(date +%s) - start ))s, $skip skipped"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

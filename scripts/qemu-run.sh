@@ -21,7 +21,7 @@ cat "$initrd" "$work/cmd.cpio.gz" > "$work/initrd"
 # has nothing to do with the code under test.
 set +e
 timeout --foreground -k 10 "$timeout" \
-	qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 1536 \
+	qemu-system-x86_64 -machine q35 -cpu max -smp "${QEMU_SMP:-2}" -m 1536 \
 	-accel tcg,thread=single \
 	-nographic -no-reboot -monitor none -serial stdio \
 	-kernel "$kernel" -initrd "$work/initrd" \
@@ -30,6 +30,8 @@ timeout --foreground -k 10 "$timeout" \
 qrc=$?
 set -e
 tr -d '\r' < "$work/log" > "$work/out"
+# The whole console log, kept where the caller asks (make check keeps it).
+[ -n "${QEMU_RUN_LOG:-}" ] && cp "$work/out" "$QEMU_RUN_LOG"
 
 # The command's own output: everything before the dmesg marker.
 sed -n "/==== WSCLOSE-START ====/,/==== WSCLOSE-DMESG ====/p" "$work/out" | sed "1d;\$d"
@@ -45,6 +47,9 @@ splat='BUG:|WARNING:|Call Trace|KASAN|suspected memory leak|possible recursive l
 if sed -n '/==== WSCLOSE-DMESG ====/,$p' "$work/out" | grep -E "$splat" >/dev/null; then
 	echo "qemu-run: kernel log shows a splat:" >&2
 	sed -n '/==== WSCLOSE-DMESG ====/,$p' "$work/out" | grep -E -B5 -A30 "$splat" | head -n 120 >&2
+	# What a reader of only the last lines needs: each report's first line.
+	sed -n '/==== WSCLOSE-DMESG ====/,$p' "$work/out" | grep -E "$splat" |
+		grep -v 'Call Trace' | head -n 5 | sed 's/^/qemu-run: splat: /' >&2
 	exit 125
 fi
 exit "$rc"
