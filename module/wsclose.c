@@ -510,22 +510,42 @@ static bool ws_tcp_closing(const struct sock *sk)
 }
 
 /*
- * Close the socket to I/O and wake every waiter: blocked readers see the
- * receive side shut and return, blocked writers and connects see the send
- * side shut or the disconnect count change; the wrappers turn what they
- * return into ECANCELED.  The wake-up carries EPOLLERR only.
+ * Close the socket to I/O so that every waiter gives up: blocked readers
+ * see the receive side shut and return, blocked writers and connects see
+ * the send side shut or the disconnect count change; the wrappers turn what
+ * they return into ECANCELED.  Under the socket lock, so that a thread
+ * between the wrapper's check and its sleep sees the change.
  */
-static void ws_abort_waiters(struct sock *sk)
+static void ws_mark_aborted(struct sock *sk)
 {
-	lock_sock(sk);
+	sock_owned_by_me(sk);
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown |
 		   (ws_is_tcp(sk) ? RCV_SHUTDOWN : SHUTDOWN_MASK));
 	sk->sk_disconnects++;
 	/* for those who read the error directly: io_uring's connect */
 	if (sk->sk_state == TCP_CLOSE || !ws_is_tcp(sk))
 		WRITE_ONCE(sk->sk_err, ECANCELED);
+}
+
+/* Wake every waiter on a socket marked aborted; the wake-up says EPOLLERR. */
+static void ws_wake_aborted(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		__wake_up(&wq->wait, TASK_INTERRUPTIBLE, 0,
+			  poll_to_key(EPOLLERR));
+	rcu_read_unlock();
+}
+
+static void ws_abort_waiters(struct sock *sk)
+{
+	lock_sock(sk);
+	ws_mark_aborted(sk);
 	release_sock(sk);
-	__wake_up(sk_sleep(sk), TASK_INTERRUPTIBLE, 0, poll_to_key(EPOLLERR));
+	ws_wake_aborted(sk);
 }
 
 /*
@@ -623,6 +643,7 @@ static int ws_commit_tcp(struct socket *sock, bool nonblock)
 	struct wsclose_commit_in in = { .nonblock = nonblock };
 	int outcome = WSCLOSE_OUTCOME_GRACEFUL;
 	bool connected;
+	int act;
 
 	lock_sock(sk);
 	connected = sk->sk_state != TCP_CLOSE;
@@ -631,9 +652,17 @@ static int ws_commit_tcp(struct socket *sock, bool nonblock)
 	in.pending = ws_pending(sk);
 	in.linger = sock_flag(sk, SOCK_LINGER);
 	in.lingertime = sk->sk_lingertime;
+	act = wsclose_commit_decide(&in);
+	if (act == WS_ACT_FIN && !connected) {
+		/* Nothing to send (never connected, or already reset). */
+		ws_mark_aborted(sk);
+		release_sock(sk);
+		ws_wake_aborted(sk);
+		return outcome;
+	}
 	release_sock(sk);
 
-	switch (wsclose_commit_decide(&in)) {
+	switch (act) {
 	case WS_ACT_STOP_LISTENING:
 		/* Stops listening and resets every connection not accepted. */
 		tcp_abort(sk, ECONNABORTED);
@@ -646,9 +675,9 @@ static int ws_commit_tcp(struct socket *sock, bool nonblock)
 		outcome = WSCLOSE_OUTCOME_DRAINED;
 		fallthrough;
 	case WS_ACT_FIN:
-		/* FIN behind the queued data (none to send if never connected) */
+		/* FIN behind the queued data */
 		if (connected)
-			ws_orig(sock)->shutdown(ws_real(sock), SEND_SHUTDOWN);
+			ws_orig(sock)->shutdown(ws_real(sock), SHUT_WR);
 		break;
 	}
 	ws_abort_waiters(sk);
@@ -854,7 +883,7 @@ static void ws_implicit_close(struct sock *sk, bool nonblock)
 		spin_lock(&ws->lock);
 		ws->state = WS_CLOSED;
 		spin_unlock(&ws->lock);
-		ws_orig(sock)->shutdown(sock, SEND_SHUTDOWN);
+		ws_orig(sock)->shutdown(sock, SHUT_WR);
 		ws_abort_waiters(sk);
 		ws_arm_reaper(sk, jiffies + READ_ONCE(sk->sk_lingertime));
 		ws_count(sk, WS_CNT_OUTCOME + WSCLOSE_OUTCOME_GRACEFUL, 1);
