@@ -142,7 +142,7 @@ bench: deps
 	@$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null
 	@scripts/mkinitramfs.sh $(B)/initramfs-bench.cpio.gz $(B)/$(KVER61)/wsclose.ko $(BENCH_BINS)
 	@scripts/qemu-run.sh -t 1200 /boot/vmlinuz-$(KVER61) $(B)/initramfs-bench.cpio.gz \
-		'echo 2000000 > /proc/sys/fs/nr_open; datapath 5; echo; linger_delay 20; echo; abort_fanout 7' \
+		'echo 2000000 > /proc/sys/fs/nr_open; datapath 7; echo; linger_delay 20; echo; abort_fanout 7' \
 		| tee $(B)/bench.txt
 	@scripts/plot-abort.sh $(B)/bench.txt $(B)/abort.png
 

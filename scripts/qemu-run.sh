@@ -21,7 +21,7 @@ cat "$initrd" "$work/cmd.cpio.gz" > "$work/initrd"
 # has nothing to do with the code under test.
 set +e
 timeout --foreground -k 10 "$timeout" \
-	qemu-system-x86_64 -machine q35 -cpu max -smp "${QEMU_SMP:-2}" -m 1536 \
+	qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 1536 \
 	-accel tcg,thread=single \
 	-nographic -no-reboot -monitor none -serial stdio \
 	-kernel "$kernel" -initrd "$work/initrd" \
