@@ -42,7 +42,7 @@ GUEST_BINS := $(SELFTEST_BINS) $(B)/demo/wsclose-demo $(B)/tools/wsclose \
 	      $(B)/examples/winsock_client
 BENCH_BINS := $(B)/bench/linger_delay $(B)/bench/abort_fanout $(B)/bench/datapath
 
-.PHONY: all deps lib module modules sparse selftests run bench check clean install uninstall install-dkms install-list
+.PHONY: all deps lib module modules sparse selftests run bench profile check clean install uninstall install-dkms install-list
 
 all: lib
 	$(MAKE) module KVER=$(KVER61)
@@ -145,6 +145,13 @@ bench: deps
 		'echo 2000000 > /proc/sys/fs/nr_open; datapath 7; echo; linger_delay 20; echo; abort_fanout 7' \
 		| tee $(B)/bench.txt
 	@scripts/plot-abort.sh $(B)/bench.txt $(B)/abort.png
+
+# Where opening and closing a socket spends its time, plain against wsclose
+# (ftrace function_graph in the 6.1 guest).
+profile: deps
+	@$(MAKE) --no-print-directory -s lib $(B)/bench/sockets
+	@$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null
+	@scripts/profile-close.sh $(KVER61) $(B)
 
 check: deps
 	@scripts/check.sh
