@@ -509,22 +509,6 @@ FIXTURE_TEARDOWN(implicit)
 	conn_teardown(&self->c);
 }
 
-/* Seconds until the peer, not reading, sees its connection reset. */
-static double time_to_reset(int peer, double timeout_s)
-{
-	double t0 = now_s();
-	struct pollfd pfd = { .fd = peer, .events = 0 };
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
-
-	while (now_s() - t0 < timeout_s) {
-		if (poll(&pfd, 1, 20) == 1 && (pfd.revents & (POLLERR | POLLHUP)))
-			break;
-	}
-	getsockopt(peer, SOL_SOCKET, SO_ERROR, &soerr, &len);
-	return soerr == ECONNRESET ? now_s() - t0 : -1;
-}
-
 /* Non-blocking: close(2) returns at once, the reset comes at l_linger. */
 TEST_F(implicit, nonblocking_close_resets_at_deadline)
 {

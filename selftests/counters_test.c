@@ -15,20 +15,6 @@
 #include "kselftest_harness.h"
 #include "helpers.h"
 
-static long counter(const char *name)
-{
-	char line[128], n[64];
-	long v, found = -1;
-	FILE *f = fopen("/proc/net/wsclose", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %ld", n, &v) == 2 && !strcmp(n, name))
-			found = v;
-	if (f)
-		fclose(f);
-	return found;
-}
-
 static int lo_up(void)
 {
 	struct ifreq ifr = { .ifr_name = "lo" };

@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sockios.h>
@@ -266,6 +267,37 @@ static inline long read_long(const char *path)
 		close(fd);
 	}
 	return v;
+}
+
+/* Seconds until the peer, not reading, sees its connection reset. */
+static inline double time_to_reset(int peer, double timeout_s)
+{
+	double t0 = now_s();
+	struct pollfd pfd = { .fd = peer, .events = 0 };
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	while (now_s() - t0 < timeout_s) {
+		if (poll(&pfd, 1, 20) == 1 && (pfd.revents & (POLLERR | POLLHUP)))
+			break;
+	}
+	getsockopt(peer, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	return soerr == ECONNRESET ? now_s() - t0 : -1;
+}
+
+/* A counter of /proc/net/wsclose in this namespace; -1 if none. */
+static inline long counter(const char *name)
+{
+	char line[128], n[64];
+	long v, found = -1;
+	FILE *f = fopen("/proc/net/wsclose", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", n, &v) == 2 && !strcmp(n, name))
+			found = v;
+	if (f)
+		fclose(f);
+	return found;
 }
 
 /* Direct ioctl access for tests of the device ABI. */
