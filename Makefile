@@ -36,7 +36,7 @@ LIB_SRC  := uapi/libwsclose.c
 LIB_HDR  := uapi/wsclose.h uapi/linux/wsclose.h
 MOD_SRC  := Kbuild module/wsclose.c module/compat.h uapi/linux/wsclose.h
 
-SELFTESTS := wsclose_test close_test abort_test handle_test uring_test counters_test race_test fuzz_test
+SELFTESTS := wsclose_test close_test abort_test handle_test uring_test counters_test race_test fuzz_test enomem_test
 SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS))
 GUEST_BINS := $(SELFTEST_BINS) $(B)/demo/wsclose-demo $(B)/tools/wsclose \
 	      $(B)/examples/winsock_client

@@ -69,7 +69,7 @@ rc=$?
 record $rc "selftests build with -Wall -Wextra -Werror"
 [ $rc -ne 0 ] && cat "$B/selftests-build.log"
 
-SELFTESTS="wsclose_test close_test abort_test handle_test uring_test counters_test race_test fuzz_test"
+SELFTESTS="wsclose_test close_test abort_test handle_test uring_test counters_test race_test fuzz_test enomem_test"
 
 GUEST_SELFTESTS='
 for t in '"$SELFTESTS"'; do
