@@ -125,12 +125,20 @@ static void race_once(struct race *r, enum racer who, struct io_uring *ring)
 				bad(r, who, errno);
 			break;
 		}
-		/* gone again at once, explicitly or by close(2) */
+		/*
+		 * Gone again at once, explicitly or by close(2).  If a closer
+		 * released the original handle's descriptor before this one
+		 * was installed, the duplicate took its number, and the
+		 * closers (which close that number) may close it first: then
+		 * it is no socket any more, as a reused Winsock handle value
+		 * would be.
+		 */
 		if (r->round & 32) {
 			close(d);
 		} else if (wsclose_closesocket_outcome(d, WSCLOSE_AS_NONBLOCKING,
 						       &outcome, &err) &&
-			   err != WSAEWOULDBLOCK && err != WSAEINPROGRESS) {
+			   err != WSAEWOULDBLOCK && err != WSAEINPROGRESS &&
+			   !(err == WSAENOTSOCK && d == fd)) {
 			bad(r, who, err);
 		}
 		close(d);	/* after WSAEWOULDBLOCK: implicitly */
