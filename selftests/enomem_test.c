@@ -77,6 +77,24 @@ static int out_of_memory(int err)
 	return err == ENOMEM || err == ENOBUFS || err == ENFILE;
 }
 
+/*
+ * Judge an armed call that makes a socket: either a working wsclose socket
+ * (closed again here) or an out-of-memory errno.  Returns 1 if it failed.
+ */
+static int made_or_oom(struct __test_metadata *_metadata, int dev, int fd,
+		       int err, int n)
+{
+	int e;
+
+	if (fd >= 0) {
+		EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(dev, fd));
+		EXPECT_EQ(0, wsclose_closesocket(fd, &e));
+		return 0;
+	}
+	EXPECT_TRUE(out_of_memory(err)) TH_LOG("n=%d errno %d", n, err);
+	return 1;
+}
+
 FIXTURE(enomem) {
 	int dev;
 	int fds;
@@ -122,7 +140,7 @@ FIXTURE_TEARDOWN(enomem)
 
 TEST_F(enomem, socket)
 {
-	int n, fd, err, hit, failed = 0, e;
+	int n, fd, err, hit, failed = 0;
 
 	NEED_INJECTION();
 
@@ -131,13 +149,8 @@ TEST_F(enomem, socket)
 		fd = wsclose_socket(n & 1 ? AF_INET : AF_INET6, SOCK_STREAM, 0);
 		err = errno;
 		hit = fired();
-		if (fd >= 0) {
-			EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(self->dev, fd));
-			EXPECT_EQ(0, wsclose_closesocket(fd, &e));
-		} else {
-			EXPECT_TRUE(out_of_memory(err)) TH_LOG("n=%d errno %d", n, err);
+		if (made_or_oom(_metadata, self->dev, fd, err, n))
 			failed += err == ENOMEM;
-		}
 		EXPECT_NOTHING_LEFT();
 		if (!hit)
 			break;
@@ -205,13 +218,7 @@ TEST_F(enomem, accept)
 		a = accept(l, NULL, NULL);
 		err = errno;
 		hit = fired();
-		if (a >= 0) {
-			EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(self->dev, a));
-			EXPECT_EQ(0, wsclose_closesocket(a, &e));
-		} else {
-			EXPECT_TRUE(out_of_memory(err)) TH_LOG("n=%d errno %d", n, err);
-			failed++;
-		}
+		failed += made_or_oom(_metadata, self->dev, a, err, n);
 		close(c);
 		/* a connection a failed accept left queued is taken now */
 		if (a < 0 && set_nonblock(l, 1) == 0) {
