@@ -2,9 +2,10 @@
 /*
  * wsclose - Winsock close semantics (WSPCloseSocket) for Linux sockets
  *
- * /dev/wsclose creates ordinary AF_INET/AF_INET6 TCP and UDP sockets whose
- * protocol operations pass through this driver, and closes them the way
- * Winsock's closesocket() does:
+ * A caller hands /dev/wsclose an AF_INET/AF_INET6 TCP or UDP socket it
+ * made itself (socket(2), accept(2)); the driver adopts it in place, so
+ * that its protocol operations pass through this driver, and closes it the
+ * way Winsock's closesocket() does:
  *
  *  - SO_DONTLINGER (linger off): return at once, FIN after the queued data;
  *  - SO_LINGER {1, 0}: RST at once;
@@ -13,12 +14,14 @@
  *    a non-blocking close with data pending fails with EWOULDBLOCK and
  *    changes nothing.
  *
- * Once a close commits, the socket is closed to I/O: calls that were blocked
- * on it return ECANCELED, later calls through other aliases ENOTSOCK.
+ * Once a close commits, the socket is closed to I/O: calls that were
+ * pending on it end with ECANCELED, later calls through other aliases get
+ * ENOTSOCK.
  *
- * The wrapped operations are copies of the socket's own inet operations with
- * a few entries replaced, as net/tls and espintcp do.  The originals are
- * taken at load time from sockets the driver creates, never by symbol.
+ * The wrapped operations are copies of the socket's own inet operations
+ * with entries replaced, as net/tls and espintcp do.  The originals are
+ * taken at load time from sockets the driver makes for that purpose, never
+ * by symbol.  The device itself never creates a socket for anyone.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -33,18 +36,19 @@
 #include <linux/net.h>
 #include <linux/poll.h>
 #include <linux/proc_fs.h>
+#include <linux/resume_user_mode.h>
 #include <linux/seq_file.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <net/inet_connection_sock.h>
+#include <net/inet_hashtables.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
 #include <linux/wsclose.h>
-#include <asm/syscall.h>
-#include <asm/unistd.h>
 
 #include "wsclose.h"
 
@@ -52,26 +56,16 @@
 #include "wsclose_trace.h"
 
 /*
- * Per (family, type): the wrapped operations of a wsclose socket, and those
- * of a duplicated handle (wsclose_duplicate), a socket of its own that
- * shares the original's struct sock and forwards every operation to it.
+ * Per (family, type): the wrapped operations of a handle whose descriptor
+ * is usable, and of a handle closed while other handles of its socket
+ * remain.  Both run the same wrappers; which table a handle points to is
+ * its "closed" bit, so that finding it costs one comparison.
  */
 struct wsclose_proto {
 	const struct proto_ops *orig;	/* NULL: family unavailable */
+	const struct proto *prot;	/* sk_prot of a plain socket */
 	struct proto_ops ops;
-	struct proto_ops dup_ops;
-};
-
-/*
- * A duplicated handle: its own struct socket and file, holding a reference
- * on the original socket's file so that the socket lives while any handle
- * does.  On wsclose_sock.dups, under wsclose_sock.lock.
- */
-struct ws_dup {
-	struct list_head node;
-	struct socket *sock;	/* the handle's socket (dup_ops) */
-	struct file *orig_file;	/* reference on the original socket's file */
-	bool closed;		/* closed by wsclose_closesocket() */
+	struct proto_ops closed_ops;
 };
 
 enum { WS_INET, WS_INET6, WS_NFAMILIES };
@@ -80,51 +74,58 @@ enum { WS_STREAM, WS_DGRAM, WS_NTYPES };
 /* Written once at load time, read-only afterwards. */
 static struct wsclose_proto ws_protos[WS_NFAMILIES][WS_NTYPES] __ro_after_init;
 
-static bool ws_is_ours(const struct socket *sock)
+static bool ws_ops_ours(const struct proto_ops *ops)
 {
-	const struct proto_ops *ops = READ_ONCE(sock->ops);
 	const struct wsclose_proto *p = &ws_protos[0][0];
 
 	return ops && (void *)ops >= (void *)p &&
 	       (void *)ops < (void *)(p + WS_NFAMILIES * WS_NTYPES);
 }
 
+static bool ws_is_ours(const struct socket *sock)
+{
+	return ws_ops_ours(READ_ONCE(sock->ops));
+}
+
 /* The table @sock's operations belong to (sock must be ours): no search. */
-static const struct wsclose_proto *ws_proto(const struct socket *sock,
-					    bool *dup)
+static const struct wsclose_proto *ws_proto(const struct socket *sock)
 {
 	const char *ops = (const char *)READ_ONCE(sock->ops);
 	const struct wsclose_proto *p = &ws_protos[0][0];
 
-	p += (ops - (const char *)p) / sizeof(*p);
-	if (dup)
-		*dup = ops == (const char *)&p->dup_ops;
-	return p;
+	return p + (ops - (const char *)p) / sizeof(*p);
 }
 
 static const struct proto_ops *ws_orig(const struct socket *sock)
 {
-	return ws_proto(sock, NULL)->orig;
+	return ws_proto(sock)->orig;
 }
 
-static bool ws_is_dup(const struct socket *sock)
+/* Whether the handle @sock was closed while other handles remained. */
+static bool ws_handle_closed(const struct socket *sock)
 {
-	bool dup = false;
-
-	ws_proto(sock, &dup);
-	return dup;
+	return READ_ONCE(sock->ops) == &ws_proto(sock)->closed_ops;
 }
 
 /*
- * The state is freed only by ->release, which cannot run while the caller
- * holds the socket (through its file, or as the protocol operation itself),
- * so a plain read of the pointer is enough here.
+ * The state of a socket whose operations are ours.  Ownership rule: a
+ * socket carries our operations only while its sk_user_data is our
+ * wsclose_sock.  Adoption installs both under the socket lock after
+ * checking that neither belongs to anyone else; an accepted child whose
+ * user data someone else set first gets the plain operations back
+ * (ws_accept_finish()).  So this is called only where the operations say
+ * the state is ours, and never interprets anybody else's user data.  The
+ * state is freed by the release of the socket's last handle, which cannot
+ * run while a caller holds a handle's file or runs one of its operations:
+ * no RCU is needed to read it.
  */
 static struct wsclose_sock *ws_of(const struct sock *sk)
 {
 	uintptr_t p = (uintptr_t)rcu_access_pointer(__sk_user_data(sk));
+	struct wsclose_sock *ws = (struct wsclose_sock *)(p & SK_USER_DATA_PTRMASK);
 
-	return (struct wsclose_sock *)(p & SK_USER_DATA_PTRMASK);
+	DEBUG_NET_WARN_ON_ONCE(ws && ws->sk != sk);
+	return ws;
 }
 
 /*
@@ -136,6 +137,8 @@ enum ws_counter {
 	WS_CNT_OUTCOME,			/* + WSCLOSE_OUTCOME_*: closes by outcome */
 	WS_CNT_WOULD_BLOCK = WS_CNT_OUTCOME + WSCLOSE_OUTCOME_TIMED_OUT_RESET + 1,
 	WS_CNT_ABORTED,			/* operations aborted (ECANCELED) */
+	WS_CNT_REAPERS,			/* sockets a background reset holds now */
+	WS_CNT_REAPER_LIMIT,		/* resets done at once: reaper bound hit */
 	WS_NCOUNTERS
 };
 
@@ -145,25 +148,24 @@ struct ws_net {
 
 static unsigned int ws_net_id __read_mostly;
 
-static void ws_count(const struct sock *sk, enum ws_counter c, long delta)
+static atomic_long_t *ws_counter(const struct sock *sk, enum ws_counter c)
 {
 	struct ws_net *wn = net_generic(sock_net(sk), ws_net_id);
 
-	atomic_long_add(delta, &wn->cnt[c]);
+	return &wn->cnt[c];
 }
 
-static int ws_attach(struct sock *sk)
+static void ws_count(const struct sock *sk, enum ws_counter c, long delta)
 {
-	struct wsclose_sock *ws;
+	atomic_long_add(delta, ws_counter(sk, c));
+}
+
+/* Give @sk our state unless its user data belongs to someone else. */
+static int ws_attach(struct sock *sk, struct wsclose_sock *ws)
+{
 	int err = 0;
 
-	ws = kzalloc(sizeof(*ws), GFP_KERNEL_ACCOUNT);
-	if (!ws)
-		return -ENOMEM;
-	spin_lock_init(&ws->lock);
-	ws->state = WS_OPEN;
-	INIT_LIST_HEAD(&ws->dups);
-
+	ws->sk = sk;
 	write_lock_bh(&sk->sk_callback_lock);
 	if (rcu_access_pointer(__sk_user_data(sk)))
 		err = -EBUSY;
@@ -171,9 +173,7 @@ static int ws_attach(struct sock *sk)
 		__rcu_assign_sk_user_data_with_flags(sk, ws,
 						     SK_USER_DATA_NOCOPY);
 	write_unlock_bh(&sk->sk_callback_lock);
-	if (err)
-		kfree(ws);
-	else
+	if (!err)
 		ws_count(sk, WS_CNT_OPEN, 1);
 	return err;
 }
@@ -187,89 +187,22 @@ static void ws_detach(struct sock *sk, struct wsclose_sock *ws)
 	ws_count(sk, WS_CNT_OPEN, -1);
 }
 
+static struct wsclose_sock *ws_alloc(void)
+{
+	struct wsclose_sock *ws = kzalloc(sizeof(*ws), GFP_KERNEL_ACCOUNT);
+
+	if (ws) {
+		spin_lock_init(&ws->lock);
+		ws->state = WS_OPEN;
+		ws->handles = 1;
+		ws->files = 1;
+	}
+	return ws;
+}
+
 static bool ws_open(const struct sock *sk)
 {
-	struct wsclose_sock *ws = ws_of(sk);
-
-	return !ws || READ_ONCE(ws->state) == WS_OPEN;
-}
-
-/*
- * The socket behind a handle: itself, or for a duplicated handle the
- * original socket it forwards to.
- */
-static struct socket *ws_real(struct socket *sock)
-{
-	/* a duplicate shares the sock but is not grafted to it */
-	return ws_of(sock->sk) ? sock->sk->sk_socket : sock;
-}
-
-static struct ws_dup *ws_find_dup(struct wsclose_sock *ws,
-				  const struct socket *sock)
-{
-	struct ws_dup *d;
-
-	lockdep_assert_held(&ws->lock);
-	list_for_each_entry(d, &ws->dups, node)
-		if (d->sock == sock)
-			return d;
-	return NULL;
-}
-
-/* Whether the handle @sock was closed through wsclose_closesocket(). */
-static bool ws_handle_closed(struct wsclose_sock *ws,
-			     const struct socket *sock)
-{
-	struct ws_dup *d;
-	bool closed;
-
-	if (sock == sock->sk->sk_socket)
-		return READ_ONCE(ws->first_closed);
-	spin_lock(&ws->lock);
-	d = ws_find_dup(ws, sock);
-	closed = !d || d->closed;
-	spin_unlock(&ws->lock);
-	return closed;
-}
-
-/*
- * The error for a call on a socket, or through a handle, already closed.
- * A new call through a remaining alias finds no socket: ENOTSOCK.  But
- * io_uring reissues a pending request once the close wakes it, and that
- * request was aborted: ECANCELED.  The two differ only in who calls: a new
- * call is a system call made on the descriptor; io_uring runs requests from
- * its workers, or as task work (in io_uring_enter(), on the way back to
- * user space, or at the end of whatever system call the task was in, such
- * as the close itself).  So ENOTSOCK goes to the system calls that can name
- * a socket descriptor, ECANCELED to everything else.  (A request submitted
- * through an alias after the close is therefore reported as aborted too.)
- */
-static int ws_closed_errno(void)
-{
-	struct pt_regs *regs = task_pt_regs(current);
-	unsigned long args[6];
-
-	if (current->flags & (PF_IO_WORKER | PF_KTHREAD))
-		return current->flags & PF_KTHREAD ? -ENOTSOCK : -ECANCELED;
-	switch (syscall_get_nr(current, regs)) {
-	case __NR_ioctl:
-		/* not the task work that runs as our close returns */
-		syscall_get_arguments(current, regs, args);
-		if (args[1] == WSCLOSE_IOC_CLOSE)
-			return -ECANCELED;
-		return -ENOTSOCK;
-	case __NR_read: case __NR_readv: case __NR_write: case __NR_writev:
-	case __NR_recvfrom: case __NR_recvmsg: case __NR_recvmmsg:
-	case __NR_sendto: case __NR_sendmsg: case __NR_sendmmsg:
-	case __NR_accept: case __NR_accept4: case __NR_connect:
-	case __NR_bind: case __NR_listen: case __NR_shutdown:
-	case __NR_getsockname: case __NR_getpeername:
-	case __NR_setsockopt: case __NR_getsockopt:
-	case __NR_splice: case __NR_sendfile:
-		return -ENOTSOCK;
-	default:
-		return -ECANCELED;
-	}
+	return READ_ONCE(ws_of(sk)->state) == WS_OPEN;
 }
 
 /* Count an aborted operation. */
@@ -280,21 +213,33 @@ static int ws_cancel(const struct sock *sk)
 }
 
 /*
+ * A call that starts on a socket already closed to I/O, or through a
+ * handle already closed.  What tells ECANCELED from ENOTSOCK is when the
+ * operation started, not which system call the task is in: a call that
+ * starts now started after the commit, so it finds no socket (ENOTSOCK).
+ * Operations pending at the commit end elsewhere: a call blocked in a
+ * wrapper returns through ws_aborted(); an io_uring request armed on the
+ * socket's wait queue is completed with -ECANCELED by the commit's
+ * POLLFREE wake-up (ws_wake_aborted()) without being reissued.  Only an
+ * io-wq worker cannot say when its request was submitted: it errs towards
+ * ECANCELED.
+ */
+static int ws_closed_errno(const struct sock *sk)
+{
+	return current->flags & PF_IO_WORKER ? ws_cancel(sk) : -ENOTSOCK;
+}
+
+/*
  * A call on a socket already closed to I/O, or through a handle already
  * closed, fails (ws_closed_errno()).
  */
 static int ws_gate(const struct socket *sock)
 {
-	struct wsclose_sock *ws = ws_of(sock->sk);
+	const struct sock *sk = sock->sk;
 
-	if (!ws)
+	if (likely(ws_open(sk) && !ws_handle_closed(sock)))
 		return 0;
-	if (READ_ONCE(ws->state) != WS_OPEN || ws_handle_closed(ws, sock)) {
-		int err = ws_closed_errno();
-
-		return err == -ECANCELED ? ws_cancel(sock->sk) : err;
-	}
-	return 0;
+	return ws_closed_errno(sk);
 }
 
 /* A call that failed because the socket was closed under it was aborted. */
@@ -305,11 +250,15 @@ static int ws_aborted(const struct socket *sock, int ret)
 
 /* ---- wrapped protocol operations ---------------------------------------- */
 
-#include "compat.h"
+/*
+ * Every handle calls the protocol on its own struct socket, whose ->sk is
+ * the shared sock: a duplicated handle's socket lives as long as its file,
+ * independently of the first handle's.  Only poll differs (ws_poll()).
+ */
 
 static int ws_bind(struct socket *sock, struct sockaddr *addr, int len)
 {
-	return ws_gate(sock) ?: ws_orig(sock)->bind(ws_real(sock), addr, len);
+	return ws_gate(sock) ?: ws_orig(sock)->bind(sock, addr, len);
 }
 
 static int ws_connect(struct socket *sock, struct sockaddr *addr, int len,
@@ -319,47 +268,89 @@ static int ws_connect(struct socket *sock, struct sockaddr *addr, int len,
 
 	if (ret)
 		return ret;
-	ret = ws_orig(sock)->connect(ws_real(sock), addr, len, flags);
+	ret = ws_orig(sock)->connect(sock, addr, len, flags);
 	return ws_aborted(sock, ret);
 }
 
 /*
- * The child carries our operations already (do_accept copies them from the
- * listener) and its linger setting (sk_clone_lock copies the flags); it
- * needs state of its own.  Without it, ->release simply passes the child to
- * the protocol.
+ * The child carries our operations already (do_accept() copies them from
+ * the listener before it calls us) and its linger setting (sk_clone_lock()
+ * copies the flags); it needs state of its own.  If something else owns
+ * the child first (a sock_ops BPF program put it in a sockmap as the
+ * connection was established), the child stays a plain socket: the
+ * listener's owner never sees it as a wsclose socket, and nothing of the
+ * other owner is touched.  kernel_accept() installs the operations only
+ * after we return, so there the child that cannot be ours is closed
+ * instead: ours must never run without our state.
  */
 static int ws_accept_finish(struct socket *sock, struct socket *newsock,
 			    int ret)
 {
+	const struct wsclose_proto *p = ws_proto(sock);
+	struct sock *newsk = newsock->sk;
+	struct wsclose_sock *ws;
+
 	if (ret)
 		return ws_aborted(sock, ret);
-	/* accepted through a duplicated handle: same owner, plain ops */
-	if (ws_is_dup(sock))
-		WRITE_ONCE(newsock->ops, &ws_proto(sock, NULL)->ops);
-	return ws_attach(newsock->sk);
+	ws = ws_alloc();
+	if (ws && READ_ONCE(newsk->sk_prot) == p->prot &&
+	    !(newsk->sk_type == SOCK_STREAM && inet_csk(newsk)->icsk_ulp_ops) &&
+	    !ws_attach(newsk, ws))
+		return 0;
+
+	ret = ws ? -EBUSY : -ENOMEM;
+	kfree(ws);
+	if (!newsock->ops) {
+		p->orig->release(newsock);
+		return ret;
+	}
+	__module_get(p->orig->owner);
+	WRITE_ONCE(newsock->ops, p->orig);
+	module_put(THIS_MODULE);
+	return ret == -ENOMEM ? ret : 0;
 }
 
 static int ws_getname(struct socket *sock, struct sockaddr *addr, int peer)
 {
-	return ws_gate(sock) ?: ws_orig(sock)->getname(ws_real(sock), addr, peer);
+	return ws_gate(sock) ?: ws_orig(sock)->getname(sock, addr, peer);
 }
 
+/*
+ * Closed: report an error only, never EPOLLIN/HUP (no FD_CLOSE), and count
+ * nothing: polling is not an operation that was aborted.  A duplicated
+ * handle waits where the socket's wake-ups go, the first handle's queue.
+ */
 static __poll_t ws_poll(struct file *file, struct socket *sock,
 			poll_table *wait)
 {
+	struct sock *sk = sock->sk;
 	__poll_t mask;
 
-	/* Closed: report an error only, never EPOLLIN/HUP (no FD_CLOSE). */
-	if (ws_gate(sock))
+	if (!ws_open(sk) || ws_handle_closed(sock))
 		return EPOLLERR;
-	mask = ws_orig(sock)->poll(file, ws_real(sock), wait);
-	return ws_open(sock->sk) ? mask : EPOLLERR;
+	if (sock != sk->sk_socket) {
+		poll_wait(file, sk_sleep(sk), wait);
+		/* pairs with the waker's barrier, as sock_poll_wait() does */
+		smp_mb();
+		wait = NULL;
+	}
+	mask = ws_orig(sock)->poll(file, sock, wait);
+	return ws_open(sk) ? mask : EPOLLERR;
+}
+
+static int ws_private_ioctl(struct socket *sock, unsigned int cmd,
+			    void __user *argp);
+
+static bool ws_private_cmd(unsigned int cmd)
+{
+	return cmd >= SIOCPROTOPRIVATE && cmd <= SIOCPROTOPRIVATE + 15;
 }
 
 static int ws_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 {
-	return ws_gate(sock) ?: ws_orig(sock)->ioctl(ws_real(sock), cmd, arg);
+	if (ws_private_cmd(cmd))
+		return ws_private_ioctl(sock, cmd, (void __user *)arg);
+	return ws_gate(sock) ?: ws_orig(sock)->ioctl(sock, cmd, arg);
 }
 
 #ifdef CONFIG_COMPAT
@@ -368,20 +359,30 @@ static int ws_compat_ioctl(struct socket *sock, unsigned int cmd,
 {
 	const struct proto_ops *orig = ws_orig(sock);
 
+	/* The argument structures are the same for 32-bit callers. */
+	if (ws_private_cmd(cmd))
+		return ws_private_ioctl(sock, cmd, compat_ptr(arg));
 	if (!orig->compat_ioctl)
 		return -ENOIOCTLCMD;
-	return ws_gate(sock) ?: orig->compat_ioctl(ws_real(sock), cmd, arg);
+	return ws_gate(sock) ?: orig->compat_ioctl(sock, cmd, arg);
 }
 #endif
 
+static int ws_gettstamp(struct socket *sock, void __user *userstamp,
+			bool timeval, bool time32)
+{
+	return ws_gate(sock) ?:
+	       ws_orig(sock)->gettstamp(sock, userstamp, timeval, time32);
+}
+
 static int ws_listen(struct socket *sock, int backlog)
 {
-	return ws_gate(sock) ?: ws_orig(sock)->listen(ws_real(sock), backlog);
+	return ws_gate(sock) ?: ws_orig(sock)->listen(sock, backlog);
 }
 
 static int ws_shutdown(struct socket *sock, int how)
 {
-	return ws_gate(sock) ?: ws_orig(sock)->shutdown(ws_real(sock), how);
+	return ws_gate(sock) ?: ws_orig(sock)->shutdown(sock, how);
 }
 
 static int ws_setsockopt(struct socket *sock, int level, int optname,
@@ -395,14 +396,23 @@ static int ws_setsockopt(struct socket *sock, int level, int optname,
 	if ((level == SOL_TCP && optname == TCP_ULP) ||
 	    (level == SOL_IPV6 && optname == IPV6_ADDRFORM))
 		return -EOPNOTSUPP;
-	return ws_orig(sock)->setsockopt(ws_real(sock), level, optname, optval, optlen);
+	return ws_orig(sock)->setsockopt(sock, level, optname, optval, optlen);
 }
 
 static int ws_getsockopt(struct socket *sock, int level, int optname,
 			 char __user *optval, int __user *optlen)
 {
 	return ws_gate(sock) ?:
-	       ws_orig(sock)->getsockopt(ws_real(sock), level, optname, optval, optlen);
+	       ws_orig(sock)->getsockopt(sock, level, optname, optval, optlen);
+}
+
+/* A send aborted by the close fails with ECANCELED and raises no SIGPIPE. */
+static int ws_send_result(struct socket *sock, int ret, bool nosignal)
+{
+	ret = ws_aborted(sock, ret);
+	if (ret == -EPIPE && !nosignal)
+		send_sig(SIGPIPE, current, 0);
+	return ret;
 }
 
 static int ws_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
@@ -412,16 +422,9 @@ static int ws_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 
 	if (ret)
 		return ret;
-	/*
-	 * A send aborted by the close must fail with ECANCELED, not raise
-	 * SIGPIPE; raise it ourselves for a genuine broken pipe.
-	 */
 	msg->msg_flags |= MSG_NOSIGNAL;
-	ret = ws_orig(sock)->sendmsg(ws_real(sock), msg, len);
-	ret = ws_aborted(sock, ret);
-	if (ret == -EPIPE && !nosignal)
-		send_sig(SIGPIPE, current, 0);
-	return ret;
+	ret = ws_orig(sock)->sendmsg(sock, msg, len);
+	return ws_send_result(sock, ret, nosignal);
 }
 
 static int ws_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
@@ -431,11 +434,17 @@ static int ws_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 
 	if (ret)
 		return ret;
-	ret = ws_orig(sock)->recvmsg(ws_real(sock), msg, len, flags);
+	ret = ws_orig(sock)->recvmsg(sock, msg, len, flags);
 	/* The close shuts the receive side: an empty read was aborted. */
 	if (ret == 0 && len && !ws_open(sock->sk))
 		return ws_cancel(sock->sk);
 	return ws_aborted(sock, ret);
+}
+
+static int ws_mmap(struct file *file, struct socket *sock,
+		   struct vm_area_struct *vma)
+{
+	return ws_gate(sock) ?: ws_orig(sock)->mmap(file, sock, vma);
 }
 
 static ssize_t ws_splice_read(struct socket *sock, loff_t *ppos,
@@ -446,9 +455,22 @@ static ssize_t ws_splice_read(struct socket *sock, loff_t *ppos,
 
 	if (ret)
 		return ret;
-	ret = ws_orig(sock)->splice_read(ws_real(sock), ppos, pipe, len, flags);
+	ret = ws_orig(sock)->splice_read(sock, ppos, pipe, len, flags);
 	return ret < 0 && !ws_open(sock->sk) ? ws_cancel(sock->sk) : ret;
 }
+
+static void ws_splice_eof(struct socket *sock)
+{
+	if (!ws_gate(sock))
+		ws_orig(sock)->splice_eof(sock);
+}
+
+static int ws_peek_len(struct socket *sock)
+{
+	return ws_gate(sock) ?: ws_orig(sock)->peek_len(sock);
+}
+
+#include "compat.h"
 
 /* ---- the close ---------------------------------------------------------- */
 
@@ -462,6 +484,17 @@ static bool ws_lingers(const struct sock *sk)
 {
 	return ws_is_tcp(sk) && sock_flag(sk, SOCK_LINGER) &&
 	       READ_ONCE(sk->sk_lingertime) > 0;
+}
+
+/*
+ * l_linger in jiffies, at most the Winsock maximum (a u_short of seconds):
+ * a raw setsockopt() can ask for MAX_SCHEDULE_TIMEOUT, and nothing may
+ * hold a connection or a reaper longer than Winsock itself would.
+ */
+static unsigned long ws_lingertime(const struct sock *sk)
+{
+	return min_t(unsigned long, READ_ONCE(sk->sk_lingertime),
+		     WSCLOSE_MAX_LINGER * HZ);
 }
 
 /*
@@ -514,7 +547,9 @@ static bool ws_tcp_closing(const struct sock *sk)
  * see the receive side shut and return, blocked writers and connects see
  * the send side shut or the disconnect count change; the wrappers turn what
  * they return into ECANCELED.  Under the socket lock, so that a thread
- * between the wrapper's check and its sleep sees the change.
+ * between the wrapper's check and its sleep sees the change.  A UDP socket
+ * also leaves the hash tables, freeing its port at once, as Winsock does,
+ * although aliases or requests may still hold the file.
  */
 static void ws_mark_aborted(struct sock *sk)
 {
@@ -525,9 +560,33 @@ static void ws_mark_aborted(struct sock *sk)
 	/* for those who read the error directly: io_uring's connect */
 	if (sk->sk_state == TCP_CLOSE || !ws_is_tcp(sk))
 		WRITE_ONCE(sk->sk_err, ECANCELED);
+	if (!ws_is_tcp(sk))
+		sk->sk_prot->unhash(sk);
 }
 
-/* Wake every waiter on a socket marked aborted; the wake-up says EPOLLERR. */
+/*
+ * A TCP socket left with no connection (a listener stopped, a socket that
+ * never connected or was reset) gives its port back now, even when it was
+ * bound explicitly, rather than when the last file reference goes.
+ */
+static void ws_release_port(struct sock *sk)
+{
+	lock_sock(sk);
+	if (sk->sk_state == TCP_CLOSE && inet_csk(sk)->icsk_bind_hash)
+		inet_put_port(sk);
+	release_sock(sk);
+}
+
+/*
+ * Wake every waiter on a socket marked aborted, with a key of EPOLLERR and
+ * POLLFREE: threads, poll(2) and epoll see the error; epoll and io_uring
+ * also detach their entries from the queue, as for a queue that goes
+ * away, so that nothing is reported for the socket afterwards (a multishot
+ * request ends) and every io_uring request armed on the socket (RECV,
+ * SEND, ACCEPT, CONNECT, POLL_ADD, multishot or not) completes with
+ * -ECANCELED at once, without being issued again.  The queue itself stays:
+ * threads and poll tables leave it themselves.
+ */
 static void ws_wake_aborted(struct sock *sk)
 {
 	struct socket_wq *wq;
@@ -535,8 +594,8 @@ static void ws_wake_aborted(struct sock *sk)
 	rcu_read_lock();
 	wq = rcu_dereference(sk->sk_wq);
 	if (skwq_has_sleeper(wq))
-		__wake_up(&wq->wait, TASK_INTERRUPTIBLE, 0,
-			  poll_to_key(EPOLLERR));
+		__wake_up(&wq->wait, TASK_NORMAL, 0,
+			  poll_to_key(EPOLLERR | POLLFREE));
 	rcu_read_unlock();
 }
 
@@ -546,6 +605,24 @@ static void ws_abort_waiters(struct sock *sk)
 	ws_mark_aborted(sk);
 	release_sock(sk);
 	ws_wake_aborted(sk);
+}
+
+/*
+ * A real signal interrupts a linger wait; io_uring's task work, queued
+ * with TWA_SIGNAL when the commit completes the closer's own requests,
+ * only sets TIF_NOTIFY_SIGNAL.  That work cannot run here: leave it for
+ * the return to user space (TIF_NOTIFY_RESUME runs task work too) and go
+ * on waiting, instead of spinning on a pending "signal".
+ */
+static bool ws_interrupted(void)
+{
+	if (task_sigpending(current))
+		return true;
+	if (test_thread_flag(TIF_NOTIFY_SIGNAL)) {
+		clear_notify_signal();
+		set_notify_resume(current);
+	}
+	return false;
 }
 
 /*
@@ -566,7 +643,7 @@ static int ws_linger_wait(struct sock *sk, unsigned long deadline)
 			ret = -ETIMEDOUT;
 			break;
 		}
-		if (signal_pending(current)) {
+		if (ws_interrupted()) {
 			ret = -EINTR;
 			break;
 		}
@@ -576,27 +653,122 @@ static int ws_linger_wait(struct sock *sk, unsigned long deadline)
 	return ret;
 }
 
-/* Mark a handle (NULL: the socket's own, handle 1) closed. */
-static void ws_close_handle(struct wsclose_sock *ws, struct ws_dup *dup)
+/* ---- reapers: the reset at the deadline that nobody waits for ------------ */
+
+/*
+ * A lingering close whose deadline must be kept without a waiting caller
+ * (the close was interrupted, or could not wait): reset the connection if
+ * it has not drained by the deadline.  A reaper holds a reference on the
+ * sock; it looks every second whether there is still anything to reset and
+ * lets go as soon as there is not (drained, or reset by the peer), so a
+ * long l_linger pins nothing once TCP is done with the connection.  Its
+ * memory is charged to the caller, and a network namespace has at most
+ * max_reapers of them: past that the connection is reset at once.  Module
+ * exit resets the connections still watched: no connection is left
+ * lingering past its deadline.
+ */
+struct ws_reaper {
+	struct delayed_work work;
+	struct sock *sk;
+	unsigned long deadline;
+	struct list_head node;	/* on ws_reapers; empty once claimed */
+};
+
+static unsigned int max_reapers = 1024;
+module_param(max_reapers, uint, 0644);
+MODULE_PARM_DESC(max_reapers,
+		 "background resets one network namespace may have pending");
+
+/*
+ * ws_reapers_lock protects ws_reapers and every reaper's node: whoever
+ * takes a reaper off the list (its work when done, or module exit) owns
+ * it.  Taken from process context only.
+ */
+static DEFINE_SPINLOCK(ws_reapers_lock);
+static LIST_HEAD(ws_reapers);
+static struct workqueue_struct *ws_wq;
+
+static void ws_reaper_free(struct ws_reaper *r, bool reset)
 {
-	lockdep_assert_held(&ws->lock);
-	if (dup)
-		dup->closed = true;
-	else
-		WRITE_ONCE(ws->first_closed, true);
+	if (reset && ws_tcp_closing(r->sk))
+		tcp_abort(r->sk, ETIMEDOUT);
+	ws_count(r->sk, WS_CNT_REAPERS, -1);
+	sock_put(r->sk);
+	kfree(r);
 }
 
-/* Handles not yet closed: the socket's own, and its duplicates. */
-static unsigned int ws_open_handles(struct wsclose_sock *ws)
+static void ws_reap(struct work_struct *work)
 {
-	unsigned int n = !ws->first_closed;
-	struct ws_dup *d;
+	struct ws_reaper *r = container_of(to_delayed_work(work),
+					   struct ws_reaper, work);
+	long left = (long)(r->deadline - jiffies);
+	bool done = !ws_tcp_closing(r->sk);
 
-	lockdep_assert_held(&ws->lock);
-	list_for_each_entry(d, &ws->dups, node)
-		n += !d->closed;
-	return n;
+	spin_lock(&ws_reapers_lock);
+	if (list_empty(&r->node)) {
+		/* module exit claimed it */
+		spin_unlock(&ws_reapers_lock);
+		return;
+	}
+	if (!done && left > 0) {
+		queue_delayed_work(ws_wq, &r->work, min_t(long, left, HZ));
+		spin_unlock(&ws_reapers_lock);
+		return;
+	}
+	list_del_init(&r->node);
+	spin_unlock(&ws_reapers_lock);
+	ws_reaper_free(r, !done);
 }
+
+/* Watch @sk until @deadline; false if that cannot be promised. */
+static bool ws_arm_reaper(struct sock *sk, unsigned long deadline)
+{
+	atomic_long_t *n = ws_counter(sk, WS_CNT_REAPERS);
+	long delay = (long)(deadline - jiffies);
+	struct ws_reaper *r;
+
+	if (atomic_long_inc_return(n) > READ_ONCE(max_reapers)) {
+		atomic_long_dec(n);
+		ws_count(sk, WS_CNT_REAPER_LIMIT, 1);
+		return false;
+	}
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r) {
+		atomic_long_dec(n);
+		return false;
+	}
+	sock_hold(sk);
+	r->sk = sk;
+	r->deadline = deadline;
+	INIT_DELAYED_WORK(&r->work, ws_reap);
+	spin_lock(&ws_reapers_lock);
+	list_add(&r->node, &ws_reapers);
+	queue_delayed_work(ws_wq, &r->work, clamp_t(long, delay, 0, HZ));
+	spin_unlock(&ws_reapers_lock);
+	return true;
+}
+
+/* Module exit: reset what is still lingering, now rather than never. */
+static void ws_stop_reapers(void)
+{
+	struct ws_reaper *r;
+
+	for (;;) {
+		spin_lock(&ws_reapers_lock);
+		r = list_first_entry_or_null(&ws_reapers, struct ws_reaper,
+					     node);
+		if (r)
+			list_del_init(&r->node);
+		spin_unlock(&ws_reapers_lock);
+		if (!r)
+			break;
+		cancel_delayed_work_sync(&r->work);
+		ws_reaper_free(r, true);
+	}
+	destroy_workqueue(ws_wq);
+}
+
+/* ---- the close decision ------------------------------------------------- */
 
 /*
  * Steps 1-4 of the close (spec "The close operation"): whether it may
@@ -611,8 +783,8 @@ VISIBLE_IF_KUNIT int wsclose_close_decide(const struct wsclose_close_in *in)
 	if (!in->last_handle)
 		return WS_STEP_RELEASE_ONLY;
 	if (in->state == WS_CLOSING)
-		return in->nonblock && in->fin_unacked ? -EWOULDBLOCK :
-							 WS_STEP_RESUME;
+		return in->nonblock && in->fin_unacked && !in->expired ?
+		       -EWOULDBLOCK : WS_STEP_RESUME;
 	if (in->nonblock && in->lingers && in->pending)
 		return -EWOULDBLOCK;
 	return WS_STEP_COMMIT;
@@ -635,9 +807,11 @@ EXPORT_SYMBOL_IF_KUNIT(wsclose_commit_decide);
 /*
  * Commit the close of a TCP socket: start the FIN or send the RST, and
  * abort every pending operation.  Returns the outcome, or
- * WSCLOSE_OUTCOME_DRAINED when the caller owes a linger wait.
+ * WSCLOSE_OUTCOME_DRAINED when the caller owes a linger wait; then a
+ * reaper keeps the deadline if the wait is cut short (@ws->reaper).
  */
-static int ws_commit_tcp(struct socket *sock, bool nonblock)
+static int ws_commit_tcp(struct socket *sock, struct wsclose_sock *ws,
+			 bool nonblock)
 {
 	struct sock *sk = sock->sk;
 	struct wsclose_commit_in in = { .nonblock = nonblock };
@@ -656,12 +830,21 @@ static int ws_commit_tcp(struct socket *sock, bool nonblock)
 	if (act == WS_ACT_FIN && !connected) {
 		/* Nothing to send (never connected, or already reset). */
 		ws_mark_aborted(sk);
+		if (inet_csk(sk)->icsk_bind_hash)
+			inet_put_port(sk);
 		release_sock(sk);
 		ws_wake_aborted(sk);
 		return outcome;
 	}
 	release_sock(sk);
 
+	/*
+	 * Abort first: the protocol's own wake-ups below (the state change
+	 * of shutdown() and tcp_abort()) carry no key, and an io_uring
+	 * request they woke first would be issued again rather than
+	 * cancelled.
+	 */
+	ws_abort_waiters(sk);
 	switch (act) {
 	case WS_ACT_STOP_LISTENING:
 		/* Stops listening and resets every connection not accepted. */
@@ -673,61 +856,76 @@ static int ws_commit_tcp(struct socket *sock, bool nonblock)
 		break;
 	case WS_ACT_FIN_AND_WAIT:
 		outcome = WSCLOSE_OUTCOME_DRAINED;
+		ws->reaper = ws_arm_reaper(sk, ws->deadline);
 		fallthrough;
 	case WS_ACT_FIN:
 		/* FIN behind the queued data */
 		if (connected)
-			ws_orig(sock)->shutdown(ws_real(sock), SHUT_WR);
+			ws_orig(sock)->shutdown(sock, SHUT_WR);
 		break;
 	}
-	ws_abort_waiters(sk);
+	ws_release_port(sk);
 	return outcome;
 }
 
-/* Finish a lingering close: drained, or reset at the deadline. */
+/*
+ * Finish a lingering close: drained, or reset at the deadline (by us, or by
+ * the reaper when an earlier wait was interrupted).  -EINTR leaves the wait
+ * owed, with the deadline kept by the reaper; if there is none (it could
+ * not be had), the connection is reset now rather than left unwatched.
+ */
 static int ws_finish_linger(struct wsclose_sock *ws, struct sock *sk)
 {
 	int ret = ws_linger_wait(sk, ws->deadline);
 
-	if (ret == -EINTR && !fatal_signal_pending(current))
+	if (ret == -EINTR) {
+		if (fatal_signal_pending(current) || !ws->reaper)
+			tcp_abort(sk, ETIMEDOUT);
 		return -EINTR;
-	if (ret) {
-		tcp_abort(sk, ETIMEDOUT);
-		return ret == -EINTR ? -EINTR : WSCLOSE_OUTCOME_TIMED_OUT_RESET;
 	}
-	if (READ_ONCE(sk->sk_state) == TCP_CLOSE && READ_ONCE(sk->sk_err))
-		return WSCLOSE_OUTCOME_ABORTIVE;
+	if (ret == -ETIMEDOUT) {
+		tcp_abort(sk, ETIMEDOUT);
+		return WSCLOSE_OUTCOME_TIMED_OUT_RESET;
+	}
+	if (READ_ONCE(sk->sk_state) == TCP_CLOSE) {
+		int err = READ_ONCE(sk->sk_err);
+
+		if (err == ETIMEDOUT)
+			return WSCLOSE_OUTCOME_TIMED_OUT_RESET;
+		if (err)
+			return WSCLOSE_OUTCOME_ABORTIVE;
+	}
 	return WSCLOSE_OUTCOME_DRAINED;
 }
 
+/*
+ * The close of the handle @sock (@implicit: the close the socket's last
+ * handle owes when it went without an explicit close).  Returns the
+ * outcome, or a negative errno with nothing changed (ENOTSOCK,
+ * EINPROGRESS, EWOULDBLOCK), or -EINTR with the socket committed and a
+ * linger wait still owed.
+ */
 static int __ws_close(struct socket *sock, bool nonblock, bool implicit)
 {
 	struct sock *sk = sock->sk;
 	struct wsclose_sock *ws = ws_of(sk);
 	struct wsclose_close_in in = { .nonblock = nonblock };
-	struct ws_dup *dup = NULL;
 	int step, ret;
 
 	spin_lock(&ws->lock);
-	if (implicit) {
-		/* the socket's release: every handle is gone */
-		in.last_handle = true;
-	} else if (sock == sk->sk_socket) {
-		in.handle_closed = ws->first_closed;
-		in.last_handle = ws_open_handles(ws) == 1;
-	} else {
-		dup = ws_find_dup(ws, sock);
-		in.handle_closed = !dup || dup->closed;
-		in.last_handle = ws_open_handles(ws) == 1;
-	}
 	in.state = ws->state;
+	in.handle_closed = !implicit && ws_handle_closed(sock);
+	in.last_handle = implicit || ws->handles == 1;
 	in.waiting = ws->waiting;
 	in.lingers = ws_lingers(sk);
 	in.pending = ws_pending(sk);
 	in.fin_unacked = ws_tcp_closing(sk);
+	in.expired = ws->state == WS_CLOSING &&
+		     time_after_eq(jiffies, ws->deadline);
 	step = wsclose_close_decide(&in);
 	if (step == WS_STEP_RELEASE_ONLY) {
-		ws_close_handle(ws, dup);
+		ws->handles--;
+		WRITE_ONCE(sock->ops, &ws_proto(sock)->closed_ops);
 		spin_unlock(&ws->lock);
 		return WSCLOSE_OUTCOME_NOT_LAST_HANDLE;
 	}
@@ -735,17 +933,17 @@ static int __ws_close(struct socket *sock, bool nonblock, bool implicit)
 		spin_unlock(&ws->lock);
 		return step;
 	}
-	ws->state = WS_CLOSING;
+	if (step == WS_STEP_COMMIT) {
+		ws->state = WS_CLOSING;
+		ws->deadline = jiffies + ws_lingertime(sk);
+	}
 	ws->waiting = true;
 	spin_unlock(&ws->lock);
 
-	/* The protocol work is done on the socket itself. */
-	sock = sk->sk_socket;
 	if (step == WS_STEP_RESUME) {
 		ret = WSCLOSE_OUTCOME_DRAINED;
 	} else if (ws_is_tcp(sk)) {
-		ws->deadline = jiffies + READ_ONCE(sk->sk_lingertime);
-		ret = ws_commit_tcp(sock, nonblock);
+		ret = ws_commit_tcp(sock, ws, nonblock);
 	} else {
 		ws_abort_waiters(sk);
 		ret = WSCLOSE_OUTCOME_GRACEFUL;
@@ -755,20 +953,17 @@ static int __ws_close(struct socket *sock, bool nonblock, bool implicit)
 
 	spin_lock(&ws->lock);
 	ws->waiting = false;
-	if (ret != -EINTR || fatal_signal_pending(current)) {
+	if (ret != -EINTR || implicit || fatal_signal_pending(current))
 		ws->state = WS_CLOSED;
-		if (!implicit)
-			ws_close_handle(ws, dup);
+	if (ret >= 0 && !implicit) {
+		ws->handles--;
+		WRITE_ONCE(sock->ops, &ws_proto(sock)->closed_ops);
 	}
 	spin_unlock(&ws->lock);
 	return ret;
 }
 
-/*
- * The close of the handle @sock, or with @implicit the close that the
- * socket's release owes when no explicit close committed.  Traced and
- * counted here.
- */
+/* Traced and counted here. */
 static int ws_close(struct socket *sock, bool nonblock, bool implicit)
 {
 	struct sock *sk = sock->sk;
@@ -795,107 +990,27 @@ VISIBLE_IF_KUNIT int wsclose_close(struct socket *sock, bool nonblock)
 EXPORT_SYMBOL_IF_KUNIT(wsclose_close);
 
 /*
- * An implicit close that could not wait: reset the connection if it has
- * not drained when l_linger runs out.  Each reaper holds a reference on
- * the (by then orphaned) sock; module exit cancels those still pending.
+ * The last handle of the socket went without an explicit close (close(2)
+ * or exit): the same table, but it never fails and never blocks a
+ * non-blocking descriptor or an exiting task.  A lingering close that
+ * cannot wait, or whose wait a signal cut short, goes on in the
+ * background and is reset by a reaper at the deadline.
  */
-struct ws_reaper {
-	struct delayed_work work;
-	struct sock *sk;
-	struct list_head node;	/* on ws_reapers, under ws_reapers_lock */
-};
-
-/* ws_reapers_lock protects ws_reapers; taken from process context only. */
-static DEFINE_SPINLOCK(ws_reapers_lock);
-static LIST_HEAD(ws_reapers);
-static struct workqueue_struct *ws_wq;
-
-static void ws_reap(struct work_struct *work)
+static void ws_implicit_close(struct socket *sock, bool nonblock)
 {
-	struct ws_reaper *r = container_of(to_delayed_work(work),
-					   struct ws_reaper, work);
-
-	spin_lock(&ws_reapers_lock);
-	list_del(&r->node);
-	spin_unlock(&ws_reapers_lock);
-	if (ws_tcp_closing(r->sk))
-		tcp_abort(r->sk, ETIMEDOUT);
-	sock_put(r->sk);
-	kfree(r);
-}
-
-static void ws_arm_reaper(struct sock *sk, unsigned long deadline)
-{
-	struct ws_reaper *r = kzalloc(sizeof(*r), GFP_KERNEL);
-	long delay = (long)(deadline - jiffies);
-
-	if (!r) {
-		/* Cannot keep the promise: reset now rather than linger on. */
-		tcp_abort(sk, ENOMEM);
-		return;
-	}
-	sock_hold(sk);
-	r->sk = sk;
-	INIT_DELAYED_WORK(&r->work, ws_reap);
-	spin_lock(&ws_reapers_lock);
-	list_add(&r->node, &ws_reapers);
-	queue_delayed_work(ws_wq, &r->work, max(delay, 0L));
-	spin_unlock(&ws_reapers_lock);
-}
-
-static void ws_cancel_reapers(void)
-{
-	struct ws_reaper *r, *tmp;
-	LIST_HEAD(cancelled);
-
-	spin_lock(&ws_reapers_lock);
-	list_for_each_entry_safe(r, tmp, &ws_reapers, node)
-		if (cancel_delayed_work(&r->work))
-			list_move(&r->node, &cancelled);
-	spin_unlock(&ws_reapers_lock);
-	list_for_each_entry_safe(r, tmp, &cancelled, node) {
-		sock_put(r->sk);
-		kfree(r);
-	}
-	/* waits for the reapers already running */
-	destroy_workqueue(ws_wq);
-}
-
-/*
- * The last reference to the socket's file is gone.  If no explicit close
- * committed, this is the implicit close (close(2) or exit): same table, but
- * it never fails and never blocks a non-blocking descriptor or an exiting
- * task.
- */
-static void ws_implicit_close(struct sock *sk, bool nonblock)
-{
+	struct sock *sk = sock->sk;
 	struct wsclose_sock *ws = ws_of(sk);
-	struct socket *sock = sk->sk_socket;
-	int ret = -ENOTSOCK;
 
-	if (READ_ONCE(ws->state) == WS_OPEN)
-		ret = ws_close(sock, nonblock, true);
-	if (ret == -EWOULDBLOCK) {
-		/*
-		 * Cannot wait: close gracefully in the background and reset
-		 * when l_linger runs out.
-		 */
-		spin_lock(&ws->lock);
-		ws->state = WS_CLOSED;
-		spin_unlock(&ws->lock);
-		ws_orig(sock)->shutdown(sock, SHUT_WR);
-		ws_abort_waiters(sk);
-		ws_arm_reaper(sk, jiffies + READ_ONCE(sk->sk_lingertime));
-		ws_count(sk, WS_CNT_OUTCOME + WSCLOSE_OUTCOME_GRACEFUL, 1);
+	if (ws_close(sock, nonblock, true) != -EWOULDBLOCK)
 		return;
-	}
-	/* An interrupted lingering close that nobody retried: reset. */
-	if (READ_ONCE(ws->state) == WS_CLOSING) {
-		tcp_abort(sk, ETIMEDOUT);
-		spin_lock(&ws->lock);
-		ws->state = WS_CLOSED;
-		spin_unlock(&ws->lock);
-	}
+	spin_lock(&ws->lock);
+	ws->state = WS_CLOSED;
+	spin_unlock(&ws->lock);
+	ws_abort_waiters(sk);
+	ws_orig(sock)->shutdown(sock, SHUT_WR);
+	if (!ws_arm_reaper(sk, jiffies + ws_lingertime(sk)))
+		tcp_abort(sk, ETIMEDOUT);	/* rather than linger on */
+	ws_count(sk, WS_CNT_OUTCOME + WSCLOSE_OUTCOME_GRACEFUL, 1);
 }
 
 /* Whether an implicit close through @file may wait. */
@@ -905,16 +1020,48 @@ static bool ws_implicit_nonblock(const struct file *file)
 	       (current->flags & PF_EXITING);
 }
 
+/*
+ * The last reference to a handle's file is gone.  The handle closes if it
+ * was open (handles are symmetric: the first one and duplicates alike);
+ * if it was the socket's last handle, that is the socket's implicit close.
+ * The struct socket that goes last takes the sock to the protocol's
+ * release.  The first handle's struct socket is the one the sock is
+ * grafted to (its wait queue is the socket's): if it goes while duplicates
+ * remain, its inode is kept until then.
+ */
 static int ws_release(struct socket *sock)
 {
 	const struct proto_ops *orig = ws_orig(sock);
 	struct sock *sk = sock->sk;
 	struct wsclose_sock *ws = sk ? ws_of(sk) : NULL;
+	struct inode *inode;
+	bool last, final;
+	int ret;
 
+	/* an accepted socket whose accept failed has no sock */
 	if (!ws)
 		return orig->release(sock);
 
-	ws_implicit_close(sk, ws_implicit_nonblock(sock->file));
+	spin_lock(&ws->lock);
+	last = false;
+	if (!ws_handle_closed(sock)) {
+		ws->handles--;
+		last = !ws->handles && ws->state == WS_OPEN;
+	}
+	spin_unlock(&ws->lock);
+	if (last)
+		ws_implicit_close(sock, ws_implicit_nonblock(sock->file));
+
+	spin_lock(&ws->lock);
+	final = !--ws->files;
+	if (!final && sock == sk->sk_socket) {
+		ws->first_inode = SOCK_INODE(sock);
+		ihold(ws->first_inode);
+	}
+	inode = ws->first_inode;
+	spin_unlock(&ws->lock);
+	if (!final)
+		return 0;	/* __sock_release() clears sock->sk */
 
 	/* The committed close did the protocol's work: do not linger again. */
 	if (sock_flag(sk, SOCK_LINGER)) {
@@ -923,86 +1070,41 @@ static int ws_release(struct socket *sock)
 		release_sock(sk);
 	}
 	ws_detach(sk, ws);
-	return orig->release(sock);
+	ret = orig->release(sock);
+	if (inode)
+		iput(inode);
+	return ret;
 }
+
+/* ---- per-socket commands: ioctls on the socket itself ------------------- */
 
 /*
- * The last reference to a duplicated handle's file is gone: the handle
- * goes, and with it its reference on the socket's own file.  If it was the
- * last handle, this is the socket's implicit close, done now rather than
- * when the socket's own file goes, which io_uring requests may delay.
+ * Release the descriptor @fd if it still refers to @file, and nothing
+ * otherwise: while a lingering close waited, another thread may have
+ * closed the number and opened something else there.  close_fd() would
+ * close whatever is there now, and there is no exported "close @fd if it
+ * is @file", so the slot is emptied under the table's lock the way
+ * pick_file() does it, and the number given back with put_unused_fd(), as
+ * for a number reserved but never installed.
  */
-static int ws_dup_release(struct socket *sock)
+static void ws_close_fd(unsigned int fd, struct file *file)
 {
-	struct wsclose_sock *ws = sock->sk ? ws_of(sock->sk) : NULL;
-	struct ws_dup *d = NULL;
-	bool last = false;
+	struct files_struct *files = current->files;
+	struct fdtable *fdt;
+	bool found = false;
 
-	if (ws) {
-		spin_lock(&ws->lock);
-		d = ws_find_dup(ws, sock);
-		if (d) {
-			list_del(&d->node);
-			if (!d->closed)
-				last = ws_open_handles(ws) == 0;
-		}
-		spin_unlock(&ws->lock);
+	spin_lock(&files->file_lock);
+	fdt = files_fdtable(files);
+	if (fd < fdt->max_fds && files_lookup_fd_locked(files, fd) == file) {
+		rcu_assign_pointer(fdt->fd[fd], NULL);
+		found = true;
 	}
-	if (last)
-		ws_implicit_close(sock->sk, ws_implicit_nonblock(sock->file));
-	sock->sk = NULL;
-	if (d) {
-		fput(d->orig_file);
-		kfree(d);
-	}
-	return 0;
-}
-
-/* ---- the device --------------------------------------------------------- */
-
-static int ws_family_index(u32 family)
-{
-	switch (family) {
-	case AF_INET:
-		return WS_INET;
-	case AF_INET6:
-		return WS_INET6;
-	default:
-		return -EAFNOSUPPORT;
+	spin_unlock(&files->file_lock);
+	if (found) {
+		put_unused_fd(fd);
+		filp_close(file, files);
 	}
 }
-
-static int ws_type_index(u32 type)
-{
-	switch (type) {
-	case SOCK_STREAM:
-		return WS_STREAM;
-	case SOCK_DGRAM:
-		return WS_DGRAM;
-	default:
-		return -ESOCKTNOSUPPORT;
-	}
-}
-
-/* Argument checks of WSCLOSE_IOC_SOCKET, in the order documented. */
-VISIBLE_IF_KUNIT int wsclose_check_socket_args(const struct wsclose_socket_args *a)
-{
-	int fam, type;
-
-	if (a->flags & ~WSCLOSE_SOCKET_FLAGS)
-		return -EINVAL;
-	fam = ws_family_index(a->family);
-	if (fam < 0)
-		return fam;
-	type = ws_type_index(a->type);
-	if (type < 0)
-		return type;
-	if (a->protocol &&
-	    a->protocol != (type == WS_STREAM ? IPPROTO_TCP : IPPROTO_UDP))
-		return -EPROTONOSUPPORT;
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(wsclose_check_socket_args);
 
 VISIBLE_IF_KUNIT int wsclose_check_close_args(const struct wsclose_close_args *a)
 {
@@ -1013,106 +1115,12 @@ VISIBLE_IF_KUNIT int wsclose_check_close_args(const struct wsclose_close_args *a
 }
 EXPORT_SYMBOL_IF_KUNIT(wsclose_check_close_args);
 
-VISIBLE_IF_KUNIT int wsclose_check_query_args(const struct wsclose_query_args *a)
+static int ws_ioctl_close(struct socket *sock,
+			  struct wsclose_close_args __user *uargs)
 {
-	return a->pad[0] || a->pad[1] ? -EINVAL : 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(wsclose_check_query_args);
-
-/*
- * Create a wsclose socket (checked arguments) in the caller's network
- * namespace with the caller's credentials, through the normal creation
- * path (LSM hooks, accounting), and give it our operations.
- */
-VISIBLE_IF_KUNIT int wsclose_create(int family, int type, int protocol,
-				    struct socket **res)
-{
-	struct wsclose_proto *proto;
-	const struct proto_ops *old;
-	struct socket *sock;
-	int err;
-
-	proto = &ws_protos[ws_family_index(family)][ws_type_index(type)];
-	if (!proto->orig)
-		return -EAFNOSUPPORT;
-	err = sock_create(family, type, protocol, &sock);
-	if (err)
-		return err;
-	old = sock->ops;
-	if (old != proto->orig) {
-		sock_release(sock);
-		return -EAFNOSUPPORT;
-	}
-	err = ws_attach(sock->sk);
-	if (err) {
-		sock_release(sock);
-		return err;
-	}
-	/* From here on ->release is ours and frees the state. */
-	__module_get(THIS_MODULE);
-	WRITE_ONCE(sock->ops, &proto->ops);
-	module_put(old->owner);
-	*res = sock;
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(wsclose_create);
-
-static long ws_ioctl_socket(struct wsclose_socket_args __user *uargs)
-{
-	struct wsclose_socket_args args;
-	struct socket *sock;
-	struct file *file;
-	int fd, err;
-
-	if (copy_from_user(&args, uargs, sizeof(args)))
-		return -EFAULT;
-	err = wsclose_check_socket_args(&args);
-	if (err)
-		return err;
-	err = wsclose_create(args.family, args.type, args.protocol, &sock);
-	if (err)
-		return err;
-
-	fd = get_unused_fd_flags(args.flags & WSCLOSE_SOCKET_CLOEXEC ?
-				 O_CLOEXEC : 0);
-	if (fd < 0) {
-		sock_release(sock);
-		return fd;
-	}
-	file = sock_alloc_file(sock, args.flags & WSCLOSE_SOCKET_NONBLOCK ?
-			       O_NONBLOCK : 0, NULL);
-	if (IS_ERR(file)) {
-		/* sock_alloc_file() released the socket. */
-		put_unused_fd(fd);
-		return PTR_ERR(file);
-	}
-	fd_install(fd, file);
-	return fd;
-}
-
-/* The wsclose socket behind @fd, with a reference on its file in @filep. */
-static struct socket *ws_lookup(u32 fd, struct file **filep)
-{
-	struct socket *sock;
-	struct file *file;
-
-	file = fget(fd);
-	if (!file)
-		return NULL;
-	sock = sock_from_file(file);
-	if (!sock || !ws_is_ours(sock) || !sock->sk || !ws_of(sock->sk)) {
-		fput(file);
-		return NULL;
-	}
-	*filep = file;
-	return sock;
-}
-
-static long ws_ioctl_close(struct wsclose_close_args __user *uargs)
-{
+	struct file *file = sock->file;
 	struct wsclose_close_args args;
-	struct socket *sock;
-	struct file *file;
+	struct file *named;
 	bool nonblock;
 	int ret;
 
@@ -1124,10 +1132,18 @@ static long ws_ioctl_close(struct wsclose_close_args __user *uargs)
 	/* Fail on an unwritable result before anything changes. */
 	if (put_user(WSCLOSE_OUTCOME_NONE, &uargs->outcome))
 		return -EFAULT;
-
-	sock = ws_lookup(args.fd, &file);
-	if (!sock)
+	/*
+	 * @fd must name the descriptor the call is made on.  If it does not
+	 * (any more: another thread may have closed the number and reused
+	 * it), there is no such handle to close.
+	 */
+	named = fget_raw(args.fd);
+	if (named != file) {
+		if (named)
+			fput(named);
 		return -ENOTSOCK;
+	}
+
 	if (args.flags & WSCLOSE_AS_BLOCKING)
 		nonblock = false;
 	else if (args.flags & WSCLOSE_AS_NONBLOCKING)
@@ -1136,112 +1152,227 @@ static long ws_ioctl_close(struct wsclose_close_args __user *uargs)
 		nonblock = file->f_flags & O_NONBLOCK;
 
 	ret = wsclose_close(sock, nonblock);
-	if (ret == -EINTR && fatal_signal_pending(current))
-		close_fd(args.fd);
-	if (ret >= 0) {
-		/*
-		 * Release the descriptor; the socket itself goes when the
-		 * last reference (ours, aliases, io_uring) is dropped.
-		 */
-		close_fd(args.fd);
-		if (put_user(ret, &uargs->outcome))
-			ret = -EFAULT;
-		else
-			ret = 0;
-	}
-	fput(file);
+	if (ret >= 0 || (ret == -EINTR && fatal_signal_pending(current)))
+		ws_close_fd(args.fd, file);
+	if (ret >= 0)
+		ret = put_user(ret, &uargs->outcome) ? -EFAULT : 0;
+	fput(named);
 	return ret;
 }
 
-static long ws_ioctl_query(struct wsclose_query_args __user *uargs)
+static int ws_ioctl_query(struct socket *sock,
+			  struct wsclose_query_args __user *uargs)
 {
-	struct wsclose_query_args args;
-	struct socket *sock;
-	struct file *file;
+	struct sock *sk = sock->sk;
+	struct wsclose_sock *ws = ws_of(sk);
+	struct wsclose_query_args args = {
+		.family = sk->sk_family,
+		.type = sk->sk_type,
+	};
 
-	if (copy_from_user(&args, uargs, sizeof(args)))
-		return -EFAULT;
-	if (wsclose_check_query_args(&args))
-		return -EINVAL;
-	sock = ws_lookup(args.fd, &file);
-	if (!sock)
-		return -ENOTSOCK;
-	args.state = ws_handle_closed(ws_of(sock->sk), sock) ? WS_CLOSED :
-		     READ_ONCE(ws_of(sock->sk)->state);
-	args.family = sock->sk->sk_family;
-	args.type = sock->sk->sk_type;
-	fput(file);
+	spin_lock(&ws->lock);
+	args.state = ws_handle_closed(sock) ? WS_CLOSED : ws->state;
+	args.handles = ws->handles;
+	spin_unlock(&ws->lock);
 	return copy_to_user(uargs, &args, sizeof(args)) ? -EFAULT : 0;
 }
 
-static long ws_ioctl_duplicate(struct wsclose_dup_args __user *uargs)
+/*
+ * A new handle: a socket of its own, made through the socket layer
+ * (sock_create_lite(): the LSM hooks label it), sharing the sock.
+ */
+static int ws_ioctl_duplicate(struct socket *sock,
+			      struct wsclose_dup_args __user *uargs)
 {
+	struct sock *sk = sock->sk;
+	struct wsclose_sock *ws = ws_of(sk);
 	struct wsclose_dup_args args;
-	struct socket *sock, *dsock;
-	struct wsclose_sock *ws;
-	struct file *file, *dfile;
-	struct ws_dup *d;
+	struct socket *dsock;
+	struct file *dfile;
 	int fd, err;
 
 	if (copy_from_user(&args, uargs, sizeof(args)))
 		return -EFAULT;
-	if (args.flags & ~WSCLOSE_DUP_CLOEXEC)
+	if (args.pad || (args.flags & ~WSCLOSE_DUP_CLOEXEC))
 		return -EINVAL;
-	sock = ws_lookup(args.fd, &file);
-	if (!sock)
-		return -ENOTSOCK;
-	err = -ENOTSOCK;
 	if (ws_gate(sock))
-		goto out;
-	ws = ws_of(sock->sk);
-
-	err = -ENOMEM;
-	d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
-	dsock = d ? sock_alloc() : NULL;
-	if (!dsock) {
-		kfree(d);
-		goto out;
-	}
-	/* A socket of its own sharing the original's sock; see ws_dup. */
-	dsock->type = sock->type;
-	__module_get(THIS_MODULE);
-	dsock->ops = &ws_proto(sock, NULL)->dup_ops;
-	dsock->sk = sock->sk;
-	d->sock = dsock;
-	d->orig_file = get_file(sock->sk->sk_socket->file);
+		return -ENOTSOCK;
+	err = sock_create_lite(sk->sk_family, sock->type, sk->sk_protocol,
+			       &dsock);
+	if (err)
+		return err;
 
 	err = -ENOTSOCK;
 	spin_lock(&ws->lock);
-	if (ws->state == WS_OPEN) {
-		list_add(&d->node, &ws->dups);
+	if (ws->state == WS_OPEN && !ws_handle_closed(sock)) {
+		ws->handles++;
+		ws->files++;
 		err = 0;
 	}
 	spin_unlock(&ws->lock);
 	if (err) {
-		/* closed meanwhile: ws_dup_release() finds no entry */
-		fput(d->orig_file);
-		kfree(d);
 		sock_release(dsock);
-		goto out;
+		return err;
 	}
-
 	/* From here on, releasing dsock undoes all of the above. */
+	dsock->state = READ_ONCE(sock->state);
+	dsock->sk = sk;
+	__module_get(THIS_MODULE);
+	WRITE_ONCE(dsock->ops, &ws_proto(sock)->ops);
+
 	fd = get_unused_fd_flags(args.flags & WSCLOSE_DUP_CLOEXEC ?
 				 O_CLOEXEC : 0);
 	if (fd < 0) {
 		sock_release(dsock);
-		err = fd;
-		goto out;
+		return fd;
 	}
-	dfile = sock_alloc_file(dsock, file->f_flags & O_NONBLOCK, NULL);
+	dfile = sock_alloc_file(dsock, sock->file->f_flags & O_NONBLOCK, NULL);
 	if (IS_ERR(dfile)) {
+		/* sock_alloc_file() released dsock */
 		put_unused_fd(fd);
-		err = PTR_ERR(dfile);
-		goto out;
+		return PTR_ERR(dfile);
 	}
 	fd_install(fd, dfile);
-	err = fd;
-out:
+	return fd;
+}
+
+/*
+ * The commands of SIOCPROTOPRIVATE..+15 that the socket layer passes to
+ * the socket's own operations.  They work on closed sockets and handles
+ * too, to say so.
+ */
+static int ws_private_ioctl(struct socket *sock, unsigned int cmd,
+			    void __user *argp)
+{
+	switch (cmd) {
+	case WSCLOSE_SIOC_CLOSE:
+		return ws_ioctl_close(sock, argp);
+	case WSCLOSE_SIOC_QUERY:
+		return ws_ioctl_query(sock, argp);
+	case WSCLOSE_SIOC_DUPLICATE:
+		return ws_ioctl_duplicate(sock, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* ---- the device: adoption ------------------------------------------------ */
+
+static int ws_family_index(int family)
+{
+	switch (family) {
+	case AF_INET:
+		return WS_INET;
+	case AF_INET6:
+		return WS_INET6;
+	default:
+		return -EAFNOSUPPORT;
+	}
+}
+
+static int ws_type_index(int type)
+{
+	switch (type) {
+	case SOCK_STREAM:
+		return WS_STREAM;
+	case SOCK_DGRAM:
+		return WS_DGRAM;
+	default:
+		return -ESOCKTNOSUPPORT;
+	}
+}
+
+/* Whether @sock's operations and user data are free to take. */
+static int ws_adopt_check(const struct socket *sock,
+			  const struct wsclose_proto *p, int type)
+{
+	const struct sock *sk = sock->sk;
+
+	if (ws_is_ours(sock))
+		return -EALREADY;
+	if (READ_ONCE(sock->ops) != p->orig ||
+	    READ_ONCE(sk->sk_prot) != p->prot ||
+	    (type == WS_STREAM && inet_csk(sk)->icsk_ulp_ops) ||
+	    rcu_access_pointer(__sk_user_data(sk)))
+		return -EBUSY;
+	return 0;
+}
+
+/*
+ * Make @sock a wsclose socket in place, in whatever state it is and while
+ * other threads use it, or refuse with nothing changed.  Operations already
+ * running when the operations are swapped finish as plain ones.  The
+ * checks and the swap happen under the socket lock, which TCP_ULP and
+ * sockmap attachment take too, and the user data is claimed under
+ * sk_callback_lock, as its other owners do.
+ */
+VISIBLE_IF_KUNIT int wsclose_adopt(struct socket *sock)
+{
+	const struct wsclose_proto *p;
+	const struct proto_ops *old;
+	struct sock *sk = sock->sk;
+	struct wsclose_sock *ws;
+	int fam, type, err;
+
+	if (!sk)
+		return -ENOTSOCK;
+	fam = ws_family_index(sk->sk_family);
+	if (fam < 0)
+		return fam;
+	type = ws_type_index(sock->type);
+	if (type < 0)
+		return type;
+	if (sk->sk_protocol != (type == WS_STREAM ? IPPROTO_TCP : IPPROTO_UDP))
+		return -EPROTONOSUPPORT;
+	p = &ws_protos[fam][type];
+	if (!p->orig)
+		return -EAFNOSUPPORT;
+	/* the checks made again under the lock below, in the documented order */
+	err = ws_adopt_check(sock, p, type);
+	if (err)
+		return err;
+	if (!try_module_get(THIS_MODULE))
+		return -ENETDOWN;
+	ws = ws_alloc();
+	if (!ws) {
+		module_put(THIS_MODULE);
+		return -ENOMEM;
+	}
+
+	lock_sock(sk);
+	old = sock->ops;
+	err = ws_adopt_check(sock, p, type) ?: ws_attach(sk, ws);
+	if (!err)
+		WRITE_ONCE(sock->ops, &p->ops);
+	release_sock(sk);
+
+	if (err) {
+		kfree(ws);
+		module_put(THIS_MODULE);
+		return err;
+	}
+	/* The module reference now belongs to the operations. */
+	module_put(old->owner);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(wsclose_adopt);
+
+static long ws_ioctl_adopt(struct wsclose_adopt_args __user *uargs)
+{
+	struct wsclose_adopt_args args;
+	struct socket *sock;
+	struct file *file;
+	int err;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	if (args.flags)
+		return -EINVAL;
+	file = fget(args.fd);
+	if (!file)
+		return -EBADF;
+	sock = sock_from_file(file);
+	err = sock ? wsclose_adopt(sock) : -ENOTSOCK;
 	fput(file);
 	return err;
 }
@@ -1249,19 +1380,11 @@ out:
 static long ws_dev_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long parm)
 {
-	void __user *argp = (void __user *)parm;
-
 	switch (cmd) {
-	case WSCLOSE_IOC_SOCKET:
-		return ws_ioctl_socket(argp);
-	case WSCLOSE_IOC_CLOSE:
-		return ws_ioctl_close(argp);
-	case WSCLOSE_IOC_QUERY:
-		return ws_ioctl_query(argp);
-	case WSCLOSE_IOC_DUPLICATE:
-		return ws_ioctl_duplicate(argp);
+	case WSCLOSE_IOC_ADOPT:
+		return ws_ioctl_adopt((void __user *)parm);
 	default:
-		return -ENOIOCTLCMD;
+		return -ENOTTY;
 	}
 }
 
@@ -1290,6 +1413,8 @@ static const char *const ws_counter_names[WS_NCOUNTERS] = {
 	[WS_CNT_OUTCOME + WSCLOSE_OUTCOME_TIMED_OUT_RESET] = "timed_out_reset",
 	[WS_CNT_WOULD_BLOCK] = "would_block",
 	[WS_CNT_ABORTED] = "aborted",
+	[WS_CNT_REAPERS] = "reapers",
+	[WS_CNT_REAPER_LIMIT] = "reaper_limit",
 };
 
 static int ws_proc_show(struct seq_file *seq, void *v)
@@ -1324,24 +1449,34 @@ static struct pernet_operations ws_net_ops = {
 	.size = sizeof(struct ws_net),
 };
 
-/* Build the wrapper for one (family, type) from a socket of that kind. */
+/*
+ * Build the wrapper for one (family, type) from a socket of that kind.
+ * Every member of struct proto_ops is decided here, one by one (compat.h
+ * fails the build when a kernel adds one): wrapped, or passed through
+ * with the reason.
+ */
 static void __init ws_build_proto(struct wsclose_proto *p, int family, int type)
 {
 	struct proto_ops *ops = &p->ops;
+	const struct proto_ops *o;
 	struct socket *sock;
 
 	if (sock_create_kern(&init_net, family, type, 0, &sock)) {
 		pr_info("family %d type %d unavailable\n", family, type);
 		return;
 	}
-	p->orig = sock->ops;
+	o = sock->ops;
+	p->orig = o;
+	p->prot = sock->sk->sk_prot;
 	sock_release(sock);
 
-	*ops = *p->orig;
+	memset(ops, 0, sizeof(*ops));
+	ops->family = o->family;
 	ops->owner = THIS_MODULE;
 	ops->release = ws_release;
 	ops->bind = ws_bind;
 	ops->connect = ws_connect;
+	ops->socketpair = o->socketpair;	/* sock_no_socketpair */
 	ops->accept = ws_accept;
 	ops->getname = ws_getname;
 	ops->poll = ws_poll;
@@ -1349,17 +1484,32 @@ static void __init ws_build_proto(struct wsclose_proto *p, int family, int type)
 #ifdef CONFIG_COMPAT
 	ops->compat_ioctl = ws_compat_ioctl;
 #endif
+	ops->gettstamp = o->gettstamp ? ws_gettstamp : NULL;
 	ops->listen = ws_listen;
 	ops->shutdown = ws_shutdown;
 	ops->setsockopt = ws_setsockopt;
 	ops->getsockopt = ws_getsockopt;
+	ops->show_fdinfo = o->show_fdinfo;	/* reads nothing of the connection */
 	ops->sendmsg = ws_sendmsg;
 	ops->recvmsg = ws_recvmsg;
-	if (ops->splice_read)
-		ops->splice_read = ws_splice_read;
+	ops->mmap = o->mmap ? ws_mmap : NULL;	/* TCP zerocopy receive */
+	ops->splice_read = o->splice_read ? ws_splice_read : NULL;
+	ops->splice_eof = o->splice_eof ? ws_splice_eof : NULL;
+	/* SO_PEEK_OFF and SO_RCVLOWAT: SOL_SOCKET options, see the spec */
+	ops->set_peek_off = o->set_peek_off;
+	ops->set_rcvlowat = o->set_rcvlowat;
+	ops->peek_len = o->peek_len ? ws_peek_len : NULL;
+	/*
+	 * Called only by in-kernel users that attach to a socket (kTLS,
+	 * strparser, sockmap, espintcp), which adoption refuses and the
+	 * wrapped setsockopt keeps out.
+	 */
+	ops->read_sock = o->read_sock;
+	ops->read_skb = o->read_skb;
+	ops->sendmsg_locked = o->sendmsg_locked;
+	ws_build_compat_ops(ops, o);
 
-	p->dup_ops = *ops;
-	p->dup_ops.release = ws_dup_release;
+	p->closed_ops = *ops;
 }
 
 static int __init wsclose_init(void)
@@ -1394,7 +1544,7 @@ free_wq:
 static void __exit wsclose_exit(void)
 {
 	misc_deregister(&ws_misc);
-	ws_cancel_reapers();
+	ws_stop_reapers();
 	unregister_pernet_subsys(&ws_net_ops);
 }
 

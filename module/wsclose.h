@@ -30,26 +30,32 @@ enum wsclose_state {
 	WS_CLOSED = WSCLOSE_STATE_CLOSED,	/* committed and finished */
 };
 
+/* The longest linger Winsock can ask for: l_linger is a u_short. */
+#define WSCLOSE_MAX_LINGER	65535
+
 /*
  * Per-socket state, hung off sk->sk_user_data (with SK_USER_DATA_NOCOPY so
- * that accepted children do not inherit it).  It lives from creation (or
- * accept) to the socket's ->release, so any caller holding a reference to
- * the socket's file may use it without further locking.
+ * that accepted children do not inherit it) while the socket carries our
+ * operations.  It lives from adoption (or accept) to the release of the
+ * socket's last handle, so any caller holding a handle's file, or running
+ * one of its operations, may use it without further locking.
  */
 struct wsclose_sock {
 	/*
 	 * @lock protects everything below.  It is a leaf lock: never held
-	 * across lock_sock(), a sleep or a protocol call.  @state and
-	 * @first_closed are also read locklessly (READ_ONCE) on the I/O
-	 * paths, where a stale value only means the call runs into the close
-	 * and is aborted.
+	 * across lock_sock(), a sleep or a protocol call.  @state is also
+	 * read locklessly (READ_ONCE) on the I/O paths, where a stale value
+	 * only means the call runs into the close and is aborted.
 	 */
 	spinlock_t lock;
 	enum wsclose_state state;
 	bool waiting;			/* a closer sleeps in the linger wait */
+	bool reaper;			/* a reaper keeps the deadline */
 	unsigned long deadline;		/* jiffies; set when the close commits */
-	bool first_closed;		/* handle 1 (sk_socket's file) closed */
-	struct list_head dups;		/* duplicated handles, struct ws_dup */
+	unsigned int handles;		/* handles not yet closed */
+	unsigned int files;		/* handles' struct sockets not released */
+	struct inode *first_inode;	/* held: the first handle went first */
+	struct sock *sk;		/* owner, for the ownership check */
 };
 
 /* What steps 1-4 of the close look at. */
@@ -62,6 +68,7 @@ struct wsclose_close_in {
 	bool lingers;		/* TCP with SO_LINGER {1, n > 0} */
 	bool pending;		/* data not yet sent or not yet acknowledged */
 	bool fin_unacked;	/* an earlier commit's FIN is still in flight */
+	bool expired;		/* an earlier commit's deadline has passed */
 };
 
 /* Non-negative results of wsclose_close_decide(); errors are -errno. */
@@ -91,10 +98,8 @@ enum wsclose_action {
 #if IS_ENABLED(CONFIG_KUNIT)
 int wsclose_close_decide(const struct wsclose_close_in *in);
 int wsclose_commit_decide(const struct wsclose_commit_in *in);
-int wsclose_check_socket_args(const struct wsclose_socket_args *a);
 int wsclose_check_close_args(const struct wsclose_close_args *a);
-int wsclose_check_query_args(const struct wsclose_query_args *a);
-int wsclose_create(int family, int type, int protocol, struct socket **res);
+int wsclose_adopt(struct socket *sock);
 int wsclose_close(struct socket *sock, bool nonblock);
 #endif
 
