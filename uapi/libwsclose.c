@@ -2,6 +2,7 @@
 /* libwsclose: the user-space half of wsclose. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
@@ -12,30 +13,53 @@
 
 #define WSCLOSE_DEVICE "/dev/wsclose"
 
-static int dev_fd = -1;
+/*
+ * The library keeps no descriptor: the device is opened for the one call
+ * that needs it (adoption) and closed again, and every per-socket command
+ * is an ioctl on the socket descriptor itself.  So the program's
+ * descriptor numbering is its own, and nothing the program closes or
+ * reuses can redirect a later call to an unrelated file.
+ */
 
 /*
- * The device, opened once per process and kept (close-on-exec).  A missing
- * device means the module is not loaded: the network subsystem is down.
+ * A descriptor that is not a wsclose socket: without the module no socket
+ * can be one, so report the network subsystem as down, as for every other
+ * call.
  */
-static int wsclose_dev(void)
+static int not_ours(void)
 {
-	int fd = __atomic_load_n(&dev_fd, __ATOMIC_ACQUIRE);
-	int expected = -1;
+	return access(WSCLOSE_DEVICE, F_OK) ? ENETDOWN : ENOTSOCK;
+}
 
-	if (fd >= 0)
-		return fd;
-	fd = open(WSCLOSE_DEVICE, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		errno = ENETDOWN;
+/*
+ * The per-socket commands are ioctls in the protocol-private range, which
+ * other protocols use for commands of their own (AX.25 and X.25 sockets
+ * set things with them; IPv4/IPv6 raw sockets answer multicast routing
+ * queries).  So they are sent only to a TCP or UDP socket, and with room
+ * for whatever a raw socket of those protocols might copy back.
+ */
+union ws_sioc_args {
+	struct wsclose_close_args close;
+	struct wsclose_query_args query;
+	struct wsclose_dup_args dup;
+	unsigned char room[128];
+};
+
+static int ws_sioc(int s, unsigned long cmd, union ws_sioc_args *args)
+{
+	int proto, ret;
+	socklen_t len = sizeof(proto);
+
+	if (getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
+		proto = -1;	/* not open, or not a socket */
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+		errno = not_ours();
 		return -1;
 	}
-	if (!__atomic_compare_exchange_n(&dev_fd, &expected, fd, 0,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		close(fd);
-		fd = expected;
-	}
-	return fd;
+	ret = ioctl(s, cmd, args);
+	if (ret < 0 && (errno == ENOTTY || errno == EBADF))
+		errno = not_ours();
+	return ret;
 }
 
 static int fail(int *err, int errnum)
@@ -46,44 +70,81 @@ static int fail(int *err, int errnum)
 	return -1;
 }
 
+int wsclose_adopt(int fd)
+{
+	struct wsclose_adopt_args args = { .fd = (unsigned int)fd };
+	int dev, ret, saved;
+
+	dev = open(WSCLOSE_DEVICE, O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		/* no device: the module is not loaded */
+		if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
+			errno = ENETDOWN;
+		return -1;
+	}
+	ret = ioctl(dev, WSCLOSE_IOC_ADOPT, &args);
+	saved = errno;
+	close(dev);
+	errno = saved;
+	return ret < 0 ? -1 : 0;
+}
+
+/*
+ * What adoption would refuse, checked before a socket is made: the
+ * errors of wsclose_socket() stay those of the creation it replaces.
+ */
+static int socket_args_errno(int domain, int type, int protocol)
+{
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (domain != AF_INET && domain != AF_INET6)
+		return EAFNOSUPPORT;
+	if (base != SOCK_STREAM && base != SOCK_DGRAM)
+		return ESOCKTNOSUPPORT;
+	if (protocol && protocol != (base == SOCK_STREAM ? IPPROTO_TCP :
+							IPPROTO_UDP))
+		return EPROTONOSUPPORT;
+	return 0;
+}
+
 int wsclose_socket(int domain, int type, int protocol)
 {
-	struct wsclose_socket_args args = {
-		.family = (unsigned int)domain,
-		.type = (unsigned int)type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC),
-		.protocol = (unsigned int)protocol,
-		.flags = ((type & SOCK_NONBLOCK) ? WSCLOSE_SOCKET_NONBLOCK : 0) |
-			 ((type & SOCK_CLOEXEC) ? WSCLOSE_SOCKET_CLOEXEC : 0),
-	};
-	int dev = wsclose_dev();
+	int s, saved = socket_args_errno(domain, type, protocol);
 
-	if (dev < 0)
+	if (saved) {
+		errno = saved;
 		return -1;
-	return ioctl(dev, WSCLOSE_IOC_SOCKET, &args);
+	}
+	s = socket(domain, type, protocol);
+	if (s < 0)
+		return -1;
+	if (wsclose_adopt(s) < 0) {
+		saved = errno;
+		close(s);
+		errno = saved;
+		return -1;
+	}
+	return s;
 }
 
 int wsclose_duplicate(int s)
 {
-	struct wsclose_dup_args args = { .fd = (unsigned int)s };
-	int dev = wsclose_dev();
+	union ws_sioc_args args = { .dup = { 0 } };
 
-	if (dev < 0)
-		return -1;
-	return ioctl(dev, WSCLOSE_IOC_DUPLICATE, &args);
+	return ws_sioc(s, WSCLOSE_SIOC_DUPLICATE, &args);
 }
 
 int wsclose_closesocket_outcome(int s, unsigned int flags, int *outcome,
 				int *err)
 {
-	struct wsclose_close_args args = { .fd = (unsigned int)s, .flags = flags };
-	int dev = wsclose_dev();
+	union ws_sioc_args args = {
+		.close = { .fd = (unsigned int)s, .flags = flags },
+	};
 
-	if (dev < 0)
-		return fail(err, ENETDOWN);
-	if (ioctl(dev, WSCLOSE_IOC_CLOSE, &args) < 0)
+	if (ws_sioc(s, WSCLOSE_SIOC_CLOSE, &args) < 0)
 		return fail(err, errno);
 	if (outcome)
-		*outcome = (int)args.outcome;
+		*outcome = (int)args.close.outcome;
 	return 0;
 }
 
@@ -103,16 +164,14 @@ int wsclose_closesocket(int s, int *err)
  */
 static int linger_check(int s, int *err)
 {
-	struct wsclose_query_args q = { .fd = (unsigned int)s };
-	int dev = wsclose_dev();
+	union ws_sioc_args args = { .query = { 0 } };
+	struct wsclose_query_args *q = &args.query;
 
-	if (dev < 0)
-		return fail(err, ENETDOWN);
-	if (ioctl(dev, WSCLOSE_IOC_QUERY, &q) < 0)
+	if (ws_sioc(s, WSCLOSE_SIOC_QUERY, &args) < 0)
 		return fail(err, errno);
-	if (q.state != WSCLOSE_STATE_OPEN)
+	if (q->state != WSCLOSE_STATE_OPEN)
 		return fail(err, ENOTSOCK);
-	if (q.type != SOCK_STREAM)
+	if (q->type != SOCK_STREAM)
 		return fail(err, ENOPROTOOPT);
 	return 0;
 }

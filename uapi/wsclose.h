@@ -4,7 +4,8 @@
  *
  * Every call returns 0 (or a descriptor) on success.  On failure the calls
  * with an `err` argument return -1 (SOCKET_ERROR) and store a WSA error code
- * there; wsclose_socket() and wsclose_duplicate() return -1 and set errno
+ * there; wsclose_socket(), wsclose_adopt() and wsclose_duplicate() return -1
+ * and set errno
  * (map it with wsclose_wsa_from_errno()).  When the module is not loaded,
  * every call fails with WSAENETDOWN (errno ENETDOWN).
  */
@@ -130,7 +131,10 @@ extern "C" {
 /* The fallback of wsclose_wsa_from_errno() for an errno it does not know. */
 #define WSCLOSE_WSA_FALLBACK	WSAEINVAL
 
+/* socket(2), then wsclose_adopt(); -1 and errno on failure. */
 int wsclose_socket(int domain, int type, int protocol);
+/* Make the socket fd (from socket(2), accept(2), ...) a wsclose socket. */
+int wsclose_adopt(int fd);
 int wsclose_closesocket(int s, int *err);
 /* A new counted handle of s (WSADuplicateSocket); -1 and errno on failure. */
 int wsclose_duplicate(int s);
