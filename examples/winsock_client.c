@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,13 +28,26 @@ typedef int SOCKET;
 static __thread int wsa_last_error;
 static int WSAGetLastError(void) { return wsa_last_error; }
 
+/*
+ * Wine makes its sockets itself (socket(2) in the server) and hands them
+ * to wsclose: wsclose_adopt().  wsclose_socket() does both in one call.
+ */
 static SOCKET ws_socket(int af, int type, int protocol)
 {
-	SOCKET s = wsclose_socket(af, type, protocol);
+	SOCKET s = socket(af, type, protocol);
+	int e;
 
-	if (s < 0)
+	if (s < 0) {
 		wsa_last_error = wsclose_wsa_from_errno(errno);
-	return s < 0 ? INVALID_SOCKET : s;
+		return INVALID_SOCKET;
+	}
+	if (wsclose_adopt(s) < 0) {
+		e = errno;
+		close(s);
+		wsa_last_error = wsclose_wsa_from_errno(e);
+		return INVALID_SOCKET;
+	}
+	return s;
 }
 
 static int ws_set_linger(SOCKET s, unsigned short onoff, unsigned short secs)

@@ -81,13 +81,13 @@ static int out_of_memory(int err)
  * Judge an armed call that makes a socket: either a working wsclose socket
  * (closed again here) or an out-of-memory errno.  Returns 1 if it failed.
  */
-static int made_or_oom(struct __test_metadata *_metadata, int dev, int fd,
+static int made_or_oom(struct __test_metadata *_metadata, int fd,
 		       int err, int n)
 {
 	int e;
 
 	if (fd >= 0) {
-		EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(dev, fd));
+		EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(fd));
 		EXPECT_EQ(0, wsclose_closesocket(fd, &e));
 		return 0;
 	}
@@ -110,7 +110,7 @@ FIXTURE_SETUP(enomem)
 		return;		/* each test skips */
 	self->dev = dev_open();
 	ASSERT_LE(0, self->dev);
-	/* The library opens its device on first use: not under injection. */
+	/* one socket made and closed first, so that caches are warm */
 	s = wsclose_socket(AF_INET, SOCK_STREAM, 0);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, wsclose_closesocket(s, &err));
@@ -149,7 +149,7 @@ TEST_F(enomem, socket)
 		fd = wsclose_socket(n & 1 ? AF_INET : AF_INET6, SOCK_STREAM, 0);
 		err = errno;
 		hit = fired();
-		if (made_or_oom(_metadata, self->dev, fd, err, n))
+		if (made_or_oom(_metadata, fd, err, n))
 			failed += err == ENOMEM;
 		EXPECT_NOTHING_LEFT();
 		if (!hit)
@@ -158,6 +158,45 @@ TEST_F(enomem, socket)
 	EXPECT_GT(MAX_NTH, n);
 	EXPECT_LT(0, failed);	/* the module's own allocation among them */
 	TH_LOG("%d allocations failed in turn; %d calls gave ENOMEM", n - 1, failed);
+}
+
+/*
+ * The adoption itself (the device is open already, the socket made): it
+ * fails with an out-of-memory errno and leaves the socket a plain, working
+ * socket, or it succeeds.
+ */
+TEST_F(enomem, adopt)
+{
+	struct wsclose_adopt_args a = { 0 };
+	int n, s, ret, err, hit, failed = 0, e;
+
+	NEED_INJECTION();
+	for (n = 1; n < MAX_NTH; n++) {
+		s = socket(n & 1 ? AF_INET : AF_INET6, SOCK_STREAM, 0);
+		ASSERT_LE(0, s);
+		a.fd = (unsigned int)s;
+		ASSERT_EQ(0, arm(n));
+		ret = ioctl(self->dev, WSCLOSE_IOC_ADOPT, &a);
+		err = errno;
+		hit = fired();
+		if (ret == 0) {
+			EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(s));
+			EXPECT_EQ(0, wsclose_closesocket(s, &e));
+		} else {
+			EXPECT_TRUE(out_of_memory(err)) TH_LOG("n=%d errno %d", n, err);
+			/* nothing changed: still a plain socket */
+			EXPECT_EQ(-ENOTTY, query_state(s));
+			EXPECT_EQ(0, listen(s, 1));
+			close(s);
+			failed++;
+		}
+		EXPECT_NOTHING_LEFT();
+		if (!hit)
+			break;
+	}
+	EXPECT_GT(MAX_NTH, n);
+	EXPECT_LT(0, failed);	/* the module's own allocation among them */
+	TH_LOG("%d allocations failed in turn; %d calls failed", n - 1, failed);
 }
 
 TEST_F(enomem, duplicate)
@@ -183,7 +222,7 @@ TEST_F(enomem, duplicate)
 			failed++;
 		}
 		/* the original handle is untouched and still the last one */
-		EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(self->dev, s));
+		EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(s));
 		EXPECT_NOTHING_LEFT();
 		if (!hit)
 			break;
@@ -218,7 +257,7 @@ TEST_F(enomem, accept)
 		a = accept(l, NULL, NULL);
 		err = errno;
 		hit = fired();
-		failed += made_or_oom(_metadata, self->dev, a, err, n);
+		failed += made_or_oom(_metadata, a, err, n);
 		close(c);
 		/* a connection a failed accept left queued is taken now */
 		if (a < 0 && set_nonblock(l, 1) == 0) {

@@ -7,13 +7,14 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "helpers.h"
 
 FIXTURE(handles) {
-	int s, peer, dev;
+	int s, peer;
 };
 
 FIXTURE_VARIANT(handles) {
@@ -29,14 +30,11 @@ FIXTURE_SETUP(handles)
 	ASSERT_LE(0, self->s);
 	self->peer = connect_peer(self->s, variant->family, 0);
 	ASSERT_LE(0, self->peer);
-	self->dev = dev_open();
-	ASSERT_LE(0, self->dev);
 }
 
 FIXTURE_TEARDOWN(handles)
 {
 	close(self->peer);
-	close(self->dev);
 }
 
 static int closesocket_outcome(int s, int *err)
@@ -59,7 +57,7 @@ TEST_F(handles, duplicate_is_the_same_socket)
 	ASSERT_EQ(3, recv(self->peer, buf, sizeof(buf), 0));
 	ASSERT_EQ(2, send(self->peer, "de", 2, 0));
 	ASSERT_EQ(2, recv(d, buf, sizeof(buf), 0));
-	EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(self->dev, d));
+	EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(d));
 	/* the linger setting is the socket's, whichever handle sets it */
 	ASSERT_EQ(0, wsclose_set_linger(d, 1, 9, &err));
 	{
@@ -123,7 +121,7 @@ TEST_F(handles, alias_of_a_closed_handle)
 	EXPECT_EQ(0x5a5a, secs);
 	EXPECT_EQ(-1, wsclose_duplicate(a));
 	EXPECT_EQ(ENOTSOCK, errno);
-	EXPECT_EQ(WSCLOSE_STATE_CLOSED, query_state(self->dev, a));
+	EXPECT_EQ(WSCLOSE_STATE_CLOSED, query_state(a));
 	/* the other handle still works */
 	EXPECT_EQ(1, send(self->s, "y", 1, 0));
 	EXPECT_EQ(1, recv(self->peer, &b, 1, 0));
@@ -192,7 +190,7 @@ TEST_F(handles, accept_through_duplicate)
 	ASSERT_EQ(0, connect(c, (struct sockaddr *)&ss, len));
 	a = accept(d, NULL, NULL);
 	ASSERT_LE(0, a);
-	EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(self->dev, a));
+	EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(a));
 	EXPECT_EQ(WSCLOSE_OUTCOME_GRACEFUL, closesocket_outcome(a, &err));
 	close(c);
 	EXPECT_EQ(WSCLOSE_OUTCOME_NOT_LAST_HANDLE, closesocket_outcome(d, &err));
@@ -308,32 +306,49 @@ TEST_F(handles, implicit_close_of_last_duplicate)
 TEST(bad_duplicate_arguments)
 {
 	struct wsclose_dup_args a;
-	int dev = dev_open(), s, p[2];
+	int s, p[2], plain, d;
 
-	ASSERT_LE(0, dev);
 	s = wsclose_socket(AF_INET, SOCK_DGRAM, 0);
 	ASSERT_LE(0, s);
+	plain = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_LE(0, plain);
 	ASSERT_EQ(0, pipe(p));
-	a = (struct wsclose_dup_args){ .fd = s, .flags = 2 };
-	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_DUPLICATE, &a));
+	a = (struct wsclose_dup_args){ .flags = 2 };
+	EXPECT_EQ(-1, ioctl(s, WSCLOSE_SIOC_DUPLICATE, &a));
 	EXPECT_EQ(EINVAL, errno);
-	a = (struct wsclose_dup_args){ .fd = p[0] };
-	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_DUPLICATE, &a));
-	EXPECT_EQ(ENOTSOCK, errno);
-	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_DUPLICATE, NULL));
+	a = (struct wsclose_dup_args){ .pad = 1 };
+	EXPECT_EQ(-1, ioctl(s, WSCLOSE_SIOC_DUPLICATE, &a));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(s, WSCLOSE_SIOC_DUPLICATE, NULL));
 	EXPECT_EQ(EFAULT, errno);
-	a = (struct wsclose_dup_args){ .fd = s, .flags = WSCLOSE_DUP_CLOEXEC };
-	{
-		int d = ioctl(dev, WSCLOSE_IOC_DUPLICATE, &a);
+	EXPECT_EQ(1, query_handles(s));	/* none of that made a handle */
+	/* not a wsclose socket: the socket layer does not know the command */
+	a = (struct wsclose_dup_args){ 0 };
+	EXPECT_EQ(-1, ioctl(plain, WSCLOSE_SIOC_DUPLICATE, &a));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(p[0], WSCLOSE_SIOC_DUPLICATE, &a));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, wsclose_duplicate(plain));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(-1, wsclose_duplicate(p[0]));
+	EXPECT_EQ(ENOTSOCK, errno);
 
-		ASSERT_LE(0, d);
-		EXPECT_EQ(FD_CLOEXEC, fcntl(d, F_GETFD));
-		close(d);
-	}
+	a = (struct wsclose_dup_args){ .flags = WSCLOSE_DUP_CLOEXEC };
+	d = ioctl(s, WSCLOSE_SIOC_DUPLICATE, &a);
+	ASSERT_LE(0, d);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(d, F_GETFD));
+	EXPECT_EQ(2, query_handles(s));
+	EXPECT_EQ(2, query_handles(d));
+	close(d);
+	EXPECT_EQ(1, query_handles(s));
+	d = wsclose_duplicate(s);
+	ASSERT_LE(0, d);
+	EXPECT_EQ(0, fcntl(d, F_GETFD));
+	close(d);
 	close(p[0]);
 	close(p[1]);
+	close(plain);
 	close(s);
-	close(dev);
 }
 
 TEST_HARNESS_MAIN

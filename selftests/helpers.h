@@ -306,13 +306,45 @@ static inline int dev_open(void)
 	return open("/dev/wsclose", O_RDWR | O_CLOEXEC);
 }
 
-static inline int query_state(int dev, int fd)
+/* WSCLOSE_IOC_ADOPT through a device opened for the call: 0 or an errno. */
+static inline int adopt_errno(int fd, unsigned int flags)
 {
-	struct wsclose_query_args q = { .fd = (unsigned int)fd };
+	struct wsclose_adopt_args a = { .fd = (unsigned int)fd, .flags = flags };
+	int dev = dev_open(), ret, e;
 
-	if (ioctl(dev, WSCLOSE_IOC_QUERY, &q) < 0)
+	if (dev < 0)
+		return errno;
+	ret = ioctl(dev, WSCLOSE_IOC_ADOPT, &a);
+	e = errno;
+	close(dev);
+	return ret < 0 ? e : 0;
+}
+
+/* WSCLOSE_SIOC_QUERY on the socket itself: 0 or -errno (ENOTTY: not ours). */
+static inline int query(int fd, struct wsclose_query_args *q)
+{
+	memset(q, 0xa5, sizeof(*q));
+	if (ioctl(fd, WSCLOSE_SIOC_QUERY, q) < 0)
 		return -errno;
-	return (int)q.state;
+	return 0;
+}
+
+/* The WSCLOSE_STATE_* of a wsclose socket, or -errno. */
+static inline int query_state(int fd)
+{
+	struct wsclose_query_args q;
+	int ret = query(fd, &q);
+
+	return ret ? ret : (int)q.state;
+}
+
+/* The handles a wsclose socket has left, or -errno. */
+static inline int query_handles(int fd)
+{
+	struct wsclose_query_args q;
+	int ret = query(fd, &q);
+
+	return ret ? ret : (int)q.handles;
 }
 
 #endif /* WSCLOSE_SELFTEST_HELPERS_H */

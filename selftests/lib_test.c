@@ -135,6 +135,16 @@ TEST_F(no_module, socket)
 	EXPECT_EQ(WSAENETDOWN, wsclose_wsa_from_errno(errno));
 }
 
+TEST_F(no_module, adopt)
+{
+	errno = 0;
+	EXPECT_EQ(-1, wsclose_adopt(self->s));
+	EXPECT_EQ(ENETDOWN, errno);
+	/* the socket is untouched and still a plain socket */
+	EXPECT_EQ(0, fcntl(self->s, F_GETFD));
+	EXPECT_EQ(0, listen(self->s, 1));
+}
+
 TEST_F(no_module, closesocket)
 {
 	int err = 0;

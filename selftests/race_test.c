@@ -190,7 +190,7 @@ static void *rmmod_loop(void *arg)
 	struct race *r = arg;
 
 	while (!r->stop) {
-		/* sockets exist and our library holds the device: refused */
+		/* our pin socket exists throughout: refused */
 		if (syscall(__NR_delete_module, "wsclose", O_NONBLOCK) == 0 ||
 		    errno != EWOULDBLOCK)
 			r->rmmod_bad++;
@@ -231,12 +231,18 @@ TEST_F_TIMEOUT(race, racers_against_close, 180)
 	long inuse0, orphan0, inuse, orphan, ref0, ref;
 	struct race r = { 0 };
 	double t0, end;
-	int i, s, peer, err;
+	int i, s, peer, err, pin;
 
-	/* the library's device descriptor exists before the baseline */
+	/*
+	 * A wsclose socket of our own pins the module for the whole test
+	 * (the library holds no descriptor that would): rmmod is refused
+	 * throughout, also between rounds.
+	 */
 	s = wsclose_socket(AF_INET, SOCK_STREAM, 0);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, wsclose_closesocket(s, &err));
+	pin = wsclose_socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_LE(0, pin);
 	sockstat(&inuse0, &orphan0);
 	ref0 = read_long("/sys/module/wsclose/refcnt");
 	ASSERT_LE(1, ref0);
@@ -288,6 +294,7 @@ TEST_F_TIMEOUT(race, racers_against_close, 180)
 	}
 	EXPECT_EQ(inuse0, inuse);
 	EXPECT_EQ(ref0, ref);
+	EXPECT_EQ(0, wsclose_closesocket(pin, &err));
 }
 
 TEST_HARNESS_MAIN

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * wsclose foundation selftests: the device, socket creation for every
- * family and type, accept, argument checking and module pinning.
+ * wsclose foundation selftests: the device, wsclose_socket() (socket(2) +
+ * adoption) for every family and type, accept, argument checking of the
+ * device and the per-socket ioctls, and module pinning.
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
@@ -21,7 +22,7 @@ TEST(device_is_0666_char_device)
 }
 
 FIXTURE(create) {
-	int dev;
+	int unused;
 };
 
 FIXTURE_VARIANT(create) {
@@ -37,16 +38,14 @@ FIXTURE_VARIANT_ADD(create, udp6) { AF_INET6, SOCK_DGRAM, 0 };
 
 FIXTURE_SETUP(create)
 {
-	self->dev = dev_open();
-	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, access("/dev/wsclose", R_OK | W_OK));
 }
 
 FIXTURE_TEARDOWN(create)
 {
-	close(self->dev);
 }
 
-/* A socket made through the device is an ordinary socket of that kind. */
+/* A socket wsclose_socket() makes is an ordinary socket of that kind. */
 TEST_F(create, is_a_socket)
 {
 	struct wsclose_query_args q;
@@ -63,14 +62,11 @@ TEST_F(create, is_a_socket)
 	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &val, &len));
 	EXPECT_EQ(variant->family, val);
 
-	memset(&q, 0xcc, sizeof(q));
-	q.fd = fd;
-	q.pad[0] = q.pad[1] = 0;
-	ASSERT_EQ(0, ioctl(self->dev, WSCLOSE_IOC_QUERY, &q));
+	ASSERT_EQ(0, query(fd, &q));	/* on the socket itself */
 	EXPECT_EQ(WSCLOSE_STATE_OPEN, q.state);
 	EXPECT_EQ((unsigned int)variant->family, q.family);
 	EXPECT_EQ((unsigned int)variant->type, q.type);
-	EXPECT_EQ(0u, q.pad[0]);
+	EXPECT_EQ(1u, q.handles);
 	close(fd);
 }
 
@@ -138,7 +134,7 @@ TEST_F(create, loopback_both_ways)
 }
 
 FIXTURE(accept) {
-	int dev;
+	int unused;
 };
 
 FIXTURE_VARIANT(accept) {
@@ -150,13 +146,10 @@ FIXTURE_VARIANT_ADD(accept, ipv6) { AF_INET6 };
 
 FIXTURE_SETUP(accept)
 {
-	self->dev = dev_open();
-	ASSERT_LE(0, self->dev);
 }
 
 FIXTURE_TEARDOWN(accept)
 {
-	close(self->dev);
 }
 
 /* The connection accepted on a wsclose listener is a wsclose socket. */
@@ -177,9 +170,10 @@ TEST_F(accept, yields_wsclose_socket)
 	ASSERT_EQ(0, connect(c, (struct sockaddr *)&ss, len));
 	a = accept(l, NULL, NULL);
 	ASSERT_LE(0, a);
-	EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(self->dev, a));
-	/* ... and a plain socket is not one. */
-	EXPECT_EQ(-ENOTSOCK, query_state(self->dev, c));
+	EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(a));
+	EXPECT_EQ(1, query_handles(a));
+	/* ... and a plain socket is not one: the command is unknown there. */
+	EXPECT_EQ(-ENOTTY, query_state(c));
 	ASSERT_EQ(2, send(a, "ok", 2, 0));
 	ASSERT_EQ(2, recv(c, buf, sizeof(buf), 0));
 	close(a);
@@ -207,10 +201,9 @@ TEST_F(create, refuses_ulp_and_addrform)
 
 /* ---- bad arguments: the documented errno, and nothing created ---------- */
 
-static int try_socket(int dev, __u32 family, __u32 type, __u32 proto, __u32 flags)
+static int try_socket(int family, int type, int proto)
 {
-	struct wsclose_socket_args a = { family, type, proto, flags };
-	int fd = ioctl(dev, WSCLOSE_IOC_SOCKET, &a);
+	int fd = wsclose_socket(family, type, proto);
 
 	if (fd >= 0) {
 		close(fd);
@@ -219,92 +212,134 @@ static int try_socket(int dev, __u32 family, __u32 type, __u32 proto, __u32 flag
 	return errno;
 }
 
+/* wsclose_socket() keeps the errors of the creation ioctl it replaces. */
 TEST(bad_socket_arguments)
 {
-	int dev = dev_open(), before;
+	int before = count_fds();
 
-	ASSERT_LE(0, dev);
-	before = count_fds();
-	EXPECT_EQ(EAFNOSUPPORT, try_socket(dev, AF_UNIX, SOCK_STREAM, 0, 0));
-	EXPECT_EQ(EAFNOSUPPORT, try_socket(dev, AF_PACKET, SOCK_DGRAM, 0, 0));
-	EXPECT_EQ(EAFNOSUPPORT, try_socket(dev, 0xffffffff, SOCK_STREAM, 0, 0));
-	EXPECT_EQ(ESOCKTNOSUPPORT, try_socket(dev, AF_INET, SOCK_RAW, 0, 0));
-	EXPECT_EQ(ESOCKTNOSUPPORT, try_socket(dev, AF_INET, SOCK_SEQPACKET, 0, 0));
-	EXPECT_EQ(ESOCKTNOSUPPORT, try_socket(dev, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0, 0));
-	EXPECT_EQ(EPROTONOSUPPORT, try_socket(dev, AF_INET, SOCK_STREAM, IPPROTO_UDP, 0));
-	EXPECT_EQ(EPROTONOSUPPORT, try_socket(dev, AF_INET6, SOCK_DGRAM, IPPROTO_TCP, 0));
-	EXPECT_EQ(EPROTONOSUPPORT, try_socket(dev, AF_INET, SOCK_DGRAM, IPPROTO_SCTP, 0));
-	EXPECT_EQ(EINVAL, try_socket(dev, AF_INET, SOCK_STREAM, 0, 1u << 2));
-	EXPECT_EQ(EINVAL, try_socket(dev, AF_INET, SOCK_STREAM, 0, 0x80000000u));
+	EXPECT_EQ(EAFNOSUPPORT, try_socket(AF_UNIX, SOCK_STREAM, 0));
+	EXPECT_EQ(EAFNOSUPPORT, try_socket(AF_PACKET, SOCK_DGRAM, 0));
+	EXPECT_EQ(EAFNOSUPPORT, try_socket(-1, SOCK_STREAM, 0));
+	EXPECT_EQ(ESOCKTNOSUPPORT, try_socket(AF_INET, SOCK_RAW, 0));
+	EXPECT_EQ(ESOCKTNOSUPPORT, try_socket(AF_INET, SOCK_SEQPACKET, 0));
+	EXPECT_EQ(EPROTONOSUPPORT, try_socket(AF_INET, SOCK_STREAM, IPPROTO_UDP));
+	EXPECT_EQ(EPROTONOSUPPORT, try_socket(AF_INET6, SOCK_DGRAM, IPPROTO_TCP));
+	EXPECT_EQ(EPROTONOSUPPORT, try_socket(AF_INET, SOCK_DGRAM, IPPROTO_SCTP));
+	EXPECT_EQ(EPROTONOSUPPORT, try_socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE));
 	EXPECT_EQ(before, count_fds());
-	close(dev);
 }
 
 TEST(bad_pointers_and_commands)
 {
-	int dev = dev_open(), before;
+	struct wsclose_close_args c = { 0 };
+	int dev = dev_open(), before, s;
 	void *unmapped;
 
 	ASSERT_LE(0, dev);
+	s = wsclose_socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, s);
 	unmapped = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, unmapped);
 	before = count_fds();
 
-	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_SOCKET, NULL));
+	/* the device */
+	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_ADOPT, NULL));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_SOCKET, unmapped));
+	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_ADOPT, unmapped));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_SOCKET, (void *)0xffff800000000000ull));
+	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_ADOPT, (void *)0xffff800000000000ull));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_CLOSE, NULL));
+	/* the socket */
+	EXPECT_EQ(-1, ioctl(s, WSCLOSE_SIOC_CLOSE, NULL));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_QUERY, unmapped));
+	EXPECT_EQ(-1, ioctl(s, WSCLOSE_SIOC_CLOSE, unmapped));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(s, WSCLOSE_SIOC_QUERY, unmapped));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(s, WSCLOSE_SIOC_QUERY, (void *)0xffff800000000000ull));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(s, WSCLOSE_SIOC_DUPLICATE, unmapped));
 	EXPECT_EQ(EFAULT, errno);
 
-	/* unknown commands, in and around the range */
-	EXPECT_EQ(-1, ioctl(dev, _IOW('W', 0x8f, struct wsclose_socket_args), NULL));
+	/* unknown device commands, among them the removed ones */
+	EXPECT_EQ(-1, ioctl(dev, _IOW('W', 0x80, struct wsclose_query_args), &c));
 	EXPECT_EQ(ENOTTY, errno);
-	EXPECT_EQ(-1, ioctl(dev, _IOW('W', 0x80, __u64), NULL));
+	EXPECT_EQ(-1, ioctl(dev, _IOWR('W', 0x81, struct wsclose_query_args), &c));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(dev, _IOW('W', 0x8f, struct wsclose_adopt_args), NULL));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(dev, _IOW('W', 0x84, __u64[2]), NULL));
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(dev, _IO('X', 0x80), 0));
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(dev, 0, 0));
 	EXPECT_EQ(ENOTTY, errno);
+	/* the per-socket commands mean nothing on the device */
+	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_SIOC_QUERY, &c));
+	EXPECT_EQ(ENOTTY, errno);
+	/* nor the device's on a socket, nor unused private commands */
+	EXPECT_EQ(-1, ioctl(s, WSCLOSE_IOC_ADOPT, &c));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(s, SIOCPROTOPRIVATE + 15, &c));
+	EXPECT_EQ(ENOTTY, errno);
 
 	EXPECT_EQ(before, count_fds());
+	EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(s));
+	EXPECT_EQ(0, listen(s, 1));
 	munmap(unmapped, 4096);
+	close(s);
 	close(dev);
 }
 
-TEST(bad_close_and_query_arguments)
+TEST(bad_close_arguments)
 {
 	struct wsclose_close_args c;
-	struct wsclose_query_args q;
-	int dev = dev_open();
 	int fd = wsclose_socket(AF_INET, SOCK_STREAM, 0);
+	int other = wsclose_socket(AF_INET, SOCK_STREAM, 0), alias;
 
-	ASSERT_LE(0, dev);
 	ASSERT_LE(0, fd);
+	ASSERT_LE(0, other);
 
-	c = (struct wsclose_close_args){ .fd = fd, .pad = 1 };
-	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_CLOSE, &c));
-	EXPECT_EQ(EINVAL, errno);
 	c = (struct wsclose_close_args){ .fd = fd, .flags = 4 };
-	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_CLOSE, &c));
+	EXPECT_EQ(-1, ioctl(fd, WSCLOSE_SIOC_CLOSE, &c));
+	EXPECT_EQ(EINVAL, errno);
+	c = (struct wsclose_close_args){ .fd = fd, .flags = 0x80000000u };
+	EXPECT_EQ(-1, ioctl(fd, WSCLOSE_SIOC_CLOSE, &c));
 	EXPECT_EQ(EINVAL, errno);
 	c = (struct wsclose_close_args){ .fd = fd,
 		.flags = WSCLOSE_AS_BLOCKING | WSCLOSE_AS_NONBLOCKING };
-	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_CLOSE, &c));
+	EXPECT_EQ(-1, ioctl(fd, WSCLOSE_SIOC_CLOSE, &c));
 	EXPECT_EQ(EINVAL, errno);
-	q = (struct wsclose_query_args){ .fd = fd, .pad = { 0, 1 } };
-	EXPECT_EQ(-1, ioctl(dev, WSCLOSE_IOC_QUERY, &q));
+	c = (struct wsclose_close_args){ .fd = fd, .pad = 1 };
+	EXPECT_EQ(-1, ioctl(fd, WSCLOSE_SIOC_CLOSE, &c));
 	EXPECT_EQ(EINVAL, errno);
+	/* @fd must be a descriptor of the file the call is made on */
+	c = (struct wsclose_close_args){ .fd = other };
+	EXPECT_EQ(-1, ioctl(fd, WSCLOSE_SIOC_CLOSE, &c));
+	EXPECT_EQ(ENOTSOCK, errno);
+	c = (struct wsclose_close_args){ .fd = 100000 };
+	EXPECT_EQ(-1, ioctl(fd, WSCLOSE_SIOC_CLOSE, &c));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(WSCLOSE_OUTCOME_NONE, c.outcome);
 
-	/* none of that touched the socket */
-	EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(dev, fd));
+	/* none of that touched either socket */
+	EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(fd));
+	EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(other));
 	EXPECT_EQ(0, fcntl(fd, F_GETFD));
+	EXPECT_EQ(0, fcntl(other, F_GETFD));
+	/* the real thing, straight through the ioctl, named by an alias */
+	alias = dup(fd);
+	ASSERT_LE(0, alias);
+	c = (struct wsclose_close_args){ .fd = alias, .flags = WSCLOSE_AS_BLOCKING };
+	EXPECT_EQ(0, ioctl(fd, WSCLOSE_SIOC_CLOSE, &c));
+	EXPECT_EQ(WSCLOSE_OUTCOME_GRACEFUL, c.outcome);
+	EXPECT_EQ(-1, fcntl(alias, F_GETFD));	/* the descriptor it named went */
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(WSCLOSE_STATE_CLOSED, query_state(fd));
 	close(fd);
-	close(dev);
+	c = (struct wsclose_close_args){ .fd = other };
+	EXPECT_EQ(0, ioctl(other, WSCLOSE_SIOC_CLOSE, &c));
+	EXPECT_EQ(-1, fcntl(other, F_GETFD));
 }
 
 /* Descriptors that are not wsclose sockets are rejected untouched. */
@@ -352,13 +387,10 @@ TEST(close_rejects_other_files)
  */
 TEST(rmmod_refused_while_a_socket_exists)
 {
-	struct wsclose_socket_args a = { AF_INET6, SOCK_STREAM, 0, 0 };
-	int dev = dev_open(), fd, ko;
+	int fd, ko;
 
-	ASSERT_LE(0, dev);
-	fd = ioctl(dev, WSCLOSE_IOC_SOCKET, &a);
+	fd = wsclose_socket(AF_INET6, SOCK_STREAM, 0);
 	ASSERT_LE(0, fd);
-	close(dev);
 
 	EXPECT_EQ(-1, syscall(__NR_delete_module, "wsclose", O_NONBLOCK));
 	EXPECT_EQ(EWOULDBLOCK, errno);
