@@ -36,7 +36,9 @@ LIB_SRC  := uapi/libwsclose.c
 LIB_HDR  := uapi/wsclose.h uapi/linux/wsclose.h
 MOD_SRC  := Kbuild module/wsclose.c module/compat.h uapi/linux/wsclose.h
 
-SELFTESTS := wsclose_test close_test abort_test handle_test uring_test counters_test race_test fuzz_test enomem_test
+# compat_test is a 32-bit (-m32) program; rmmod_test unloads the module and
+# loads it again: it runs last.
+SELFTESTS := wsclose_test adopt_test close_test abort_test handle_test uring_test counters_test race_test fuzz_test enomem_test hostile_test compat_test rmmod_test
 SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS))
 GUEST_BINS := $(SELFTEST_BINS) $(B)/demo/wsclose-demo $(B)/tools/wsclose \
 	      $(B)/examples/winsock_client
@@ -110,6 +112,19 @@ $(B)/selftests/%: selftests/%.c selftests/helpers.h $(B)/lib/libwsclose.a $(KSFT
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -isystem $(KSFT) $(CFLAGS) $(WFLAGS) -static -pthread -o $@ $< \
 		$(B)/lib/libwsclose.a -luring
+
+# The 32-bit (ia32) library and the selftest that runs on it (no liburing).
+$(B)/lib32/libwsclose.o: $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) -m32 $(CPPFLAGS) $(CFLAGS) $(WFLAGS) -c $< -o $@
+
+$(B)/lib32/libwsclose.a: $(B)/lib32/libwsclose.o
+	$(AR) rcs $@ $^
+
+$(B)/selftests/compat_test: selftests/compat_test.c selftests/helpers.h $(B)/lib32/libwsclose.a $(KSFT)/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) -m32 $(CPPFLAGS) -isystem $(KSFT) $(CFLAGS) $(WFLAGS) -static -pthread -o $@ $< \
+		$(B)/lib32/libwsclose.a
 
 $(B)/demo/wsclose-demo: scripts/demo.c selftests/helpers.h $(B)/lib/libwsclose.a
 	@mkdir -p $(@D)

@@ -68,8 +68,14 @@ make -s selftests "$B/demo/wsclose-demo" "$B/tools/wsclose" "$B/examples/winsock
 rc=$?
 record $rc "selftests build with -Wall -Wextra -Werror"
 [ $rc -ne 0 ] && cat "$B/selftests-build.log"
+# compat_test and the library under it are 32-bit (ia32) builds
+[ "$(od -An -tx1 -j4 -N1 "$B/selftests/compat_test" 2>/dev/null)" = " 01" ] &&
+	[ -s "$B/lib32/libwsclose.a" ]
+record $? "32-bit (-m32) static libwsclose.a and compat_test build"
 
-SELFTESTS="wsclose_test close_test abort_test handle_test uring_test counters_test race_test fuzz_test enomem_test"
+# The same list as the Makefile's: compat_test is the 32-bit program,
+# rmmod_test unloads and reloads the module and runs last.
+SELFTESTS="wsclose_test adopt_test close_test abort_test handle_test uring_test counters_test race_test fuzz_test enomem_test hostile_test compat_test rmmod_test"
 
 GUEST_SELFTESTS='
 for t in '"$SELFTESTS"'; do
