@@ -69,6 +69,12 @@ rc=$?
 record $rc "selftests build with -Wall -Wextra -Werror"
 [ $rc -ne 0 ] && cat "$B/selftests-build.log"
 
+# Build only (make bench boots QEMU; make check does not run it).
+make -s bench-build > "$B/bench-build.log" 2>&1
+rc=$?
+record $rc "benchmarks and the instruction-counting QEMU plugin build with -Wall -Wextra -Werror"
+[ $rc -ne 0 ] && cat "$B/bench-build.log"
+
 SELFTESTS="wsclose_test close_test abort_test handle_test uring_test counters_test race_test fuzz_test enomem_test"
 
 GUEST_SELFTESTS='

@@ -68,8 +68,9 @@ while [ "$i" -le "$boots" ]; do
 	echo "insns-bench: round $i of $boots done ($(( $(date +%s) - t0 ))s)" >&2
 	i=$((i + 1))
 done
-grep -h '^insns-note' "$D"/wsclose-*.out | sort | uniq -c | sed 's/^ */  /' > "$D/notes.txt" || true
 
 scripts/insns-table.sh "$D/samples.txt" "$boots"
-echo "(guest-side notes: $(sed 's/^ *//' "$D/notes.txt" | tr '\n' ';' | sed 's/;$//'))"
+# What the guest noted (the same in every boot, or each boot's own).
+grep -h '^insns-note' "$D"/wsclose-*.out | sed 's/^insns-note //' | sort | uniq -c |
+	awk -v b="$boots" '{ n = $1; sub(/^ *[0-9]+ /, ""); printf "(wsclose %s; %s of %d boots)\n", $0, n, b }'
 echo "($((2 * boots)) boots in $(( $(date +%s) - t0 ))s; raw figures in $D/samples.txt)"

@@ -60,8 +60,8 @@ BEGIN {
 	label["tcp_bulk_per_MiB"] = "TCP bulk, per MiB"
 	label["lifecycle_linger_off"] = "life cycle: linger off (DONTLINGER)"
 	label["lifecycle_linger_1_0"] = "life cycle: linger {1,0}, abortive"
-	label["lifecycle_linger_1_5_drained"] = "life cycle: linger {1,5}, drained"
-	label["lifecycle_nonblock_wouldblock_retry"] = "life cycle: non-blocking, WOULDBLOCK+retry"
+	label["lifecycle_linger_1_5_drained"] = "life cycle: linger {1,5}, drained *"
+	label["lifecycle_nonblock_wouldblock_retry"] = "life cycle: non-blocking, WOULDBLOCK+retry *"
 	label["close_connected_close2"] = "close alone, connected: close(2) both"
 	label["close_connected_variant_close"] = "close alone: closesocket vs close(2)"
 	label["many_sockets_open_then_close"] = "N sockets opened, then closed, per socket"
@@ -105,5 +105,7 @@ END {
 		       ratio, wm / pm, 100 * (psp > wsp ? psp : wsp), t, verdict
 	}
 	print "plain, wsclose: fitted at the median guest time; ratio: of those; raw: of the medians;"
-	print "spread: (max-min)/median of the per-boot figures, the larger variant"
+	print "spread: (max-min)/median of the per-boot figures, the larger variant;"
+	print "*: the peer reads the data and half-closes before the final close (a plain"
+	print "   lingering close(2) would otherwise sleep on the peer\x27s delayed ACK of its FIN)"
 }' "$samples"
