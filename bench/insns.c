@@ -471,7 +471,8 @@ int main(int argc, char **argv)
 	/* A short warm-up of each section, then the measured runs. */
 #define WARM(n) (measure ? (n) : (n) / 10 + 1)
 	for (int measure = 0; measure < 2; measure++) {
-		wouldblock_first = wouldblock_retries = 0;
+		wouldblock_first = 0;
+		wouldblock_retries = 0;
 		if (measure)
 			idle();
 		tcp_pingpong(WARM(n_pp), measure);
@@ -486,8 +487,9 @@ int main(int argc, char **argv)
 		many(WARM(n_many), measure);
 	}
 	if (ws)
-		printf("insns-note non-blocking lingering close: %ld of %ld first tries WSAEWOULDBLOCK, %ld retries WSAEWOULDBLOCK again\n",
-		       wouldblock_first, n_linger, wouldblock_retries);
+		printf("insns-note non-blocking lingering close: %ld of %ld %s, %ld %s\n",
+		       wouldblock_first, n_linger, "first tries WSAEWOULDBLOCK",
+		       wouldblock_retries, "retries WSAEWOULDBLOCK again");
 	printf("insns-markers %d\n", markers);
 	if (failures)
 		fprintf(stderr, "insns: %d failures\n", failures);

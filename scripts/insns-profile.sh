@@ -9,7 +9,7 @@
 # most extra instructions per operation, wsclose minus plain.
 #   insns-profile.sh KVER BUILD_DIR [SCALE]      (make profile MODE=insns)
 set -eu
-kver=$1 B=$2 scale=${3:-0.3}
+kver=$1 B=$2 scale=${3:-1}
 cd "$(dirname "$0")/.."
 D=$B/insns-profile
 plugin=$B/bench/insns-plugin.so
