@@ -16,6 +16,8 @@ kver=$1 B=$2 boots=${3:-5} scale=${4:-1}
 cd "$(dirname "$0")/.."
 D=$B/insns
 plugin=$B/bench/insns-plugin.so
+# The previous run's samples stay for comparison (insns.prev.txt).
+[ -s "$D/samples.txt" ] && mv "$D/samples.txt" "$B/insns.prev.txt"
 rm -rf "$D"
 mkdir -p "$D/bin"
 
@@ -73,4 +75,15 @@ scripts/insns-table.sh "$D/samples.txt" "$boots"
 # What the guest noted (the same in every boot, or each boot's own).
 grep -h '^insns-note' "$D"/wsclose-*.out | sed 's/^insns-note //' | sort | uniq -c |
 	awk -v b="$boots" '{ n = $1; sub(/^ *[0-9]+ /, ""); printf "(wsclose %s; %s of %d boots)\n", $0, n, b }'
+if [ -s "$B/insns.prev.txt" ]; then
+	scripts/insns-table.sh "$B/insns.prev.txt" - ratios > "$D/prev-ratios"
+	scripts/insns-table.sh "$D/samples.txt" - ratios | awk '
+		FNR == NR { prev[$1] = $2; next }
+		$1 in prev {
+			d = 100 * ($2 / prev[$1] - 1); a = d < 0 ? -d : d
+			if (a >= max) { max = a; row = $1; dd = d }
+		}
+		END { if (row != "") printf "(against the previous run: ratios within %.2f %%, most on %s: %+.2f %%)\n", max, row, dd }
+	' "$D/prev-ratios" -
+fi
 echo "($((2 * boots)) boots in $(( $(date +%s) - t0 ))s; raw figures in $D/samples.txt)"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The instruction table from scripts/insns-bench.sh's samples.txt
 # (lines: variant boot section ops seconds user_insns kernel_insns).
-#   insns-table.sh SAMPLES [BOOTS]
+#   insns-table.sh SAMPLES [BOOTS [ratios]]
+# With "ratios", only "section ratio" lines (for comparing two runs).
 #
 # Per boot, a section's instructions minus that boot's "idle" section (the
 # settle sleep every section ends with), divided by its operation count.
@@ -14,8 +15,8 @@
 #            emulation makes vary from boot to boot;
 #   ratio    wsclose / plain of the fitted figures, judged against the target.
 set -eu
-samples=$1 boots=${2:-?}
-awk -v boots="$boots" '
+samples=$1 boots=${2:-?} mode=${3:-table}
+awk -v boots="$boots" -v mode="$mode" '
 function isort(a, n,    i, j, t) {
 	for (i = 2; i <= n; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
@@ -82,9 +83,11 @@ END {
 		X[s, v, i] = f[5]
 		ops[s] = f[4]
 	}
-	printf "Guest instructions per operation (user + kernel), %s boots per variant, alternating\n", boots
-	printf "%-44s %11s %11s %7s %7s %6s %7s  %s\n", "operation", "plain", "wsclose",
-	       "ratio", "raw", "spread", "target", "verdict"
+	if (mode == "table") {
+		printf "Guest instructions per operation (user + kernel), %s boots per variant, alternating\n", boots
+		printf "%-44s %11s %11s %7s %7s %6s %7s  %s\n", "operation", "plain", "wsclose",
+		       "ratio", "raw", "spread", "target", "verdict"
+	}
 	for (k = 1; k in order; k++) {
 		s = order[k]
 		stats(s, "plain"); if (!N) continue
@@ -95,6 +98,10 @@ END {
 		if (s == "many_sockets_open_then_close")
 			sub(/^N /, ops[s] " ", name)
 		ratio = wf / pf
+		if (mode == "ratios") {
+			printf "%s %.6f\n", s, ratio
+			continue
+		}
 		if (s in target) {
 			t = sprintf("<=%.2f", target[s])
 			verdict = ratio <= target[s] ? "met" : "MISSED"
@@ -104,6 +111,8 @@ END {
 		printf "%-44s %11.0f %11.0f %7.4f %7.4f %5.2f%% %7s  %s\n", name, pf, wf,
 		       ratio, wm / pm, 100 * (psp > wsp ? psp : wsp), t, verdict
 	}
+	if (mode != "table")
+		exit
 	print "plain, wsclose: fitted at the median guest time; ratio: of those; raw: of the medians;"
 	print "spread: (max-min)/median of the per-boot figures, the larger variant;"
 	print "*: the peer reads the data and half-closes before the final close (a plain"
