@@ -43,8 +43,9 @@ SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS))
 GUEST_BINS := $(SELFTEST_BINS) $(B)/demo/wsclose-demo $(B)/tools/wsclose \
 	      $(B)/examples/winsock_client
 BENCH_BINS := $(B)/bench/linger_delay $(B)/bench/abort_fanout $(B)/bench/datapath
+INSNS_PLUGIN := $(B)/bench/insns-plugin.so
 
-.PHONY: all deps lib module modules sparse selftests run bench profile check clean install uninstall install-dkms install-list
+.PHONY: all deps lib module modules sparse selftests run bench bench-build profile check clean install uninstall install-dkms install-list
 
 all: lib
 	$(MAKE) module KVER=$(KVER61)
@@ -140,6 +141,19 @@ $(B)/bench/%: bench/%.c selftests/helpers.h $(B)/lib/libwsclose.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WFLAGS) -static -pthread -o $@ $< $(B)/lib/libwsclose.a -luring
 
+$(B)/bench/insns: bench/insns-marker.h
+
+# The instruction-counting QEMU plugin, against the plugin API header of the
+# installed QEMU (fetched once from Debian's qemu source package and cached:
+# scripts/qemu-plugin-header.sh).
+$(INSNS_PLUGIN): bench/insns-plugin.c
+	@mkdir -p $(@D)
+	hdr=$$(scripts/qemu-plugin-header.sh) && \
+	$(CC) $(CFLAGS) $(WFLAGS) -shared -fPIC -I$$(dirname $$(dirname $$hdr)) -o $@ $<
+
+# Build-only: the benchmark programs and the plugin compile cleanly.
+bench-build: lib $(BENCH_BINS) $(B)/bench/insns $(B)/bench/sockets $(INSNS_PLUGIN)
+
 $(B)/initramfs-%.cpio.gz: $(GUEST_BINS) module
 	scripts/mkinitramfs.sh $@ $(B)/$*/wsclose.ko $(GUEST_BINS)
 
@@ -150,23 +164,41 @@ run: deps
 	@scripts/mkinitramfs.sh $(B)/initramfs-run.cpio.gz $(B)/$(KVER61)/wsclose.ko $(GUEST_BINS)
 	@scripts/qemu-run.sh -t 300 /boot/vmlinuz-$(KVER61) $(B)/initramfs-run.cpio.gz 'wsclose-demo && echo && wsclose'
 
-# Benchmarks run in QEMU on the 6.1 kernel; the table goes to build/bench.txt,
-# the abort fan-out plot to build/abort.png.
+# Benchmarks run in QEMU on the 6.1 kernel; both tables go to build/bench.txt,
+# the abort fan-out plot to build/abort.png.  First guest instructions per
+# operation (BENCH_BOOTS boots per variant, alternating, counted by a QEMU
+# plugin: scripts/insns-bench.sh), then the wall-clock figures of one boot
+# (what only time shows: the linger wake-up, the abort fan-out).
+BENCH_BOOTS ?= 5
+BENCH_SCALE ?= 1
 bench: deps
-	@$(MAKE) --no-print-directory -s lib $(BENCH_BINS)
+	@$(MAKE) --no-print-directory -s lib $(BENCH_BINS) $(B)/bench/insns $(INSNS_PLUGIN)
 	@$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null
+	@set -o pipefail; scripts/insns-bench.sh $(KVER61) $(B) $(BENCH_BOOTS) $(BENCH_SCALE) | tee $(B)/bench.txt
+	@echo | tee -a $(B)/bench.txt
+	@echo "Wall clock, one boot (plain and wsclose runs alternate within it)" | tee -a $(B)/bench.txt
 	@scripts/mkinitramfs.sh $(B)/initramfs-bench.cpio.gz $(B)/$(KVER61)/wsclose.ko $(BENCH_BINS)
-	@scripts/qemu-run.sh -t 1200 /boot/vmlinuz-$(KVER61) $(B)/initramfs-bench.cpio.gz \
+	@set -o pipefail; scripts/qemu-run.sh -t 1200 /boot/vmlinuz-$(KVER61) $(B)/initramfs-bench.cpio.gz \
 		'echo 2000000 > /proc/sys/fs/nr_open; datapath 7; echo; linger_delay 20; echo; abort_fanout 7' \
-		| tee $(B)/bench.txt
+		| tee -a $(B)/bench.txt
 	@scripts/plot-abort.sh $(B)/bench.txt $(B)/abort.png
 
-# Where opening and closing a socket spends its time, plain against wsclose
-# (ftrace function_graph in the 6.1 guest).
+# Where opening and closing a socket spends its time, plain against wsclose:
+# by default ftrace function_graph in the 6.1 guest (microseconds, inflated
+# by the tracer); with MODE=insns, guest kernel instructions by function,
+# counted by the QEMU plugin, for the life cycle and the data path
+# (scripts/insns-profile.sh; the table also goes to build/profile-insns.txt).
+MODE ?= ftrace
 profile: deps
+ifeq ($(MODE),insns)
+	@$(MAKE) --no-print-directory -s lib $(B)/bench/insns $(INSNS_PLUGIN)
+	@$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null
+	@set -o pipefail; scripts/insns-profile.sh $(KVER61) $(B) | tee $(B)/profile-insns.txt
+else
 	@$(MAKE) --no-print-directory -s lib $(B)/bench/sockets
 	@$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null
 	@scripts/profile-close.sh $(KVER61) $(B)
+endif
 
 check: deps
 	@scripts/check.sh

@@ -73,6 +73,12 @@ record $rc "selftests build with -Wall -Wextra -Werror"
 	[ -s "$B/lib32/libwsclose.a" ]
 record $? "32-bit (-m32) static libwsclose.a and compat_test build"
 
+# Build only (make bench boots QEMU; make check does not run it).
+make -s bench-build > "$B/bench-build.log" 2>&1
+rc=$?
+record $rc "benchmarks and the instruction-counting QEMU plugin build with -Wall -Wextra -Werror"
+[ $rc -ne 0 ] && cat "$B/bench-build.log"
+
 # The same list as the Makefile's: compat_test is the 32-bit program,
 # rmmod_test unloads and reloads the module and runs last.
 SELFTESTS="wsclose_test adopt_test close_test abort_test handle_test uring_test counters_test race_test fuzz_test enomem_test hostile_test compat_test rmmod_test"
