@@ -111,17 +111,28 @@ step_binaries() {
 	t0=$(date +%s)
 	mkdir -p "$W/debs"
 	(cd "$W/debs" && apt-get "${APT_OPTS[@]}" download -q \
-		"wine=$WINE_VERSION" "wine64=$WINE_VERSION" "libwine=$WINE_VERSION" >&2)
+		"wine=$WINE_VERSION" "wine64=$WINE_VERSION" "libwine=$WINE_VERSION" \
+		libz-mingw-w64 >&2)
 	rm -rf "$W/dist.tmp"
 	mkdir -p "$W/dist.tmp"
 	for d in "$W"/debs/*.deb; do
 		dpkg-deb -x "$d" "$W/dist.tmp"
 	done
-	# libwine's postinst links zlib1.dll into the Wine tree; do the same.
-	local pe=$W/dist.tmp/usr/lib/x86_64-linux-gnu/wine/x86_64-windows
-	if [ -e /usr/lib/x86_64-linux-gnu/libz.so.1 ] && [ -d "$pe" ] && [ ! -e "$pe/zlib1.dll" ]; then
-		: # Debian builds zlib1.dll into libwine itself on 8.0; nothing to link
-	fi
+	# What libwine's postinst does: zlib1.dll from libz-mingw-w64, marked
+	# as a Wine builtin DLL, in the x86_64-windows directory.
+	local in out
+	in=$(ls "$W"/dist.tmp/usr/x86_64-w64-mingw32/lib/zlib*.dll | head -n 1)
+	out=$W/dist.tmp/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/$(basename "$in")
+	{ head -c 64 "$in"; printf "%b" "Wine builtin DLL"
+	  printf "%b" "\0\0\0\0\0\0\0\0"; printf "%b" "\0\0\0\0\0\0\0\0"
+	  tail -c +97 "$in"; } > "$out"
+	# Debian's wineserver wrapper hard-codes /usr/lib/wine/wineserver64:
+	# point it at the server beside it.
+	cat > "$W/dist.tmp/usr/lib/wine/wineserver" <<-'EOF2'
+	#!/bin/sh
+	exec "$(dirname "$(readlink -f "$0")")/wineserver64" -p0 "$@"
+	EOF2
+	chmod 0755 "$W/dist.tmp/usr/lib/wine/wineserver"
 	rm -rf "$W/dist"
 	mv "$W/dist.tmp" "$W/dist"
 	done_step binaries "$t0"
