@@ -9,12 +9,13 @@
 #   - the build tools (gcc-mingw-w64-x86-64, autoconf, flex, bison),
 #     installed with apt-get when missing.
 #
-#   wine/fetch.sh [all|apt|source|prepare|binaries|tools]
+#   wine/fetch.sh [all|apt|source|prepare|binaries|prefix|tools]
 #
 # Everything goes under $WSCLOSE_CACHE (default ~/.cache/wsclose)/wine-<ver>/:
 #   apt/        private apt lists and sources.list (deb + deb-src)
 #   debs/       the downloaded .deb files
 #   dist/       the extracted binaries (dist/usr/lib/wine/wine64, ...)
+#   prefix/     a WINEPREFIX made with them (wineboot -i)
 #   srcpkg/     the source package as downloaded (.dsc, tarballs)
 #   src/        the prepared, configured source tree (never patched by us:
 #               wine/build.sh copies it before applying wine/patches/)
@@ -188,13 +189,29 @@ step_prepare() {
 	done_step prepare "$t0"
 }
 
+# A WINEPREFIX made once on the host with Debian's binaries; guests use it
+# read-only under a tmpfs overlay.
+step_prefix() {
+	stamp prefix && return 0
+	step_binaries
+	local t0
+	t0=$(date +%s)
+	rm -rf "$W/prefix"
+	WINEPREFIX=$W/prefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=' \
+		$NICE "$W/dist/usr/lib/wine/wine64" wineboot -i >&2 2>/dev/null || true
+	WINEPREFIX=$W/prefix "$W/dist/usr/lib/wine/wineserver" -w
+	[ -e "$W/prefix/system.reg" ] || { log "prefix: wineboot failed"; exit 1; }
+	done_step prefix "$t0"
+}
+
 case "${1:-all}" in
 tools) step_tools ;;
 apt) step_apt ;;
 source) step_source ;;
 binaries) step_binaries ;;
+prefix) step_prefix ;;
 prepare) step_prepare ;;
-all) step_tools; step_binaries; step_prepare ;;
-*) echo "usage: $0 [all|apt|source|prepare|binaries|tools]" >&2; exit 2 ;;
+all) step_tools; step_binaries; step_prefix; step_prepare ;;
+*) echo "usage: $0 [all|apt|source|prepare|binaries|prefix|tools]" >&2; exit 2 ;;
 esac
 echo "$W"
