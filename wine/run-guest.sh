@@ -11,6 +11,8 @@
 #   BUILD   the directory holding wsctest.exe and wsc-peer
 #   -k      load this wsclose.ko in the guest first (patched runs)
 #
+# WSCTEST_FILTER=<text> runs only the cases whose name contains it;
+# WINE_GUEST_DEBUG=<channels> sets WINEDEBUG in the guest (default -all).
 # Prints the guest command's output (the CASE lines); exits with its status,
 # 124 on timeout, 125 when the guest did not finish or the kernel log shows
 # a splat.  QEMU_RUN_LOG=<file> keeps the whole console log.
@@ -54,13 +56,13 @@ echo "$prefix" > "$root/prefix"
 
 # The command run in the chroot of the host's root.
 cat > "$root/cmd" <<EOF
-export WINEPREFIX='$prefix' WINEDEBUG=-all HOME=/root WINEDLLOVERRIDES='mscoree,mshtml='
+export WINEPREFIX='$prefix' WINEDEBUG='${WINE_GUEST_DEBUG:--all}' HOME=/root WINEDLLOVERRIDES='mscoree,mshtml='
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 echo "guest: kernel \$(uname -r), wsclose \$( [ -e /dev/wsclose ] && echo loaded || echo absent ), wine '$dist'"
 '$build/wsc-peer' 7700 2>/dev/null &
 sleep 0.5
 t0=\$(date +%s)
-'$dist/usr/lib/wine/wine64' '$build/wsctest.exe' 7700 > /tmp/wsctest.out 2>&1
+'$dist/usr/lib/wine/wine64' '$build/wsctest.exe' 7700 ${WSCTEST_FILTER:-} > /tmp/wsctest.out 2>&1
 rc=\$?
 cat /tmp/wsctest.out
 echo "guest: wsctest exited \$rc after \$(( \$(date +%s) - t0 )) s"
