@@ -161,11 +161,15 @@ check: deps
 # make wine-tests    the Windows test programs and the native peer
 # make wine-stock    the tests under stock Debian Wine in QEMU, each kernel;
 #                    the table in build/wine/table-<kernel>.txt
+# make wine-build    patched wineserver/ntdll.so/ws2_32.dll (wine/patches/), cached
+# make wine-check    stock and patched Wine on each kernel, the module loaded
+#                    for the patched runs (WSCLOSE_KO_61=/WSCLOSE_KO_612= name
+#                    other builds of the module); last line "N passed, N failed"
 MINGW_CC ?= x86_64-w64-mingw32-gcc
 WINE_DIR  = $(or $(WSCLOSE_CACHE),$(HOME)/.cache/wsclose)/wine-8.0~repack-4
 WINE_BINS := $(B)/wine/wsctest.exe $(B)/wine/wsc-peer
 
-.PHONY: wine-fetch wine-tests wine-stock
+.PHONY: wine-fetch wine-tests wine-stock wine-build wine-check
 
 wine-fetch:
 	@nice -n 15 wine/fetch.sh all >/dev/null
@@ -179,6 +183,19 @@ $(B)/wine/wsc-peer: wine/tests/peer.c
 	$(CC) $(CFLAGS) $(WFLAGS) -static -pthread -o $@ $<
 
 wine-tests: $(WINE_BINS)
+
+wine-build: wine-fetch
+	@nice -n 15 wine/build.sh >/dev/null
+
+WSCLOSE_KO_61  ?= $(B)/$(KVER61)/wsclose.ko
+WSCLOSE_KO_612 ?= $(B)/$(KVER612)/wsclose.ko
+
+wine-check: deps wine-fetch wine-tests
+	@if [ "$(WSCLOSE_KO_61)" = "$(B)/$(KVER61)/wsclose.ko" ]; then \
+		$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null; fi
+	@if [ "$(WSCLOSE_KO_612)" = "$(B)/$(KVER612)/wsclose.ko" ]; then \
+		$(MAKE) --no-print-directory -s module KVER=$(KVER612) >/dev/null; fi
+	@wine/check.sh $(B)/wine $(KVER61):$(WSCLOSE_KO_61) $(KVER612):$(WSCLOSE_KO_612)
 
 wine-stock: deps wine-fetch wine-tests
 	@for k in $(KVER61) $(KVER612); do \

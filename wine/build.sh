@@ -74,4 +74,11 @@ if [ ! -e "$D/.done" ]; then
 	touch "$D.tmp/.done"
 	mv "$D.tmp" "$D"
 fi
+# Older patch sets' trees (~400 MB each) go.
+for d in "$W"/build-* "$W"/dist-*; do
+	case "$d" in
+	"$B"|"$D") ;;
+	*) rm -rf "$d" ;;
+	esac
+done
 echo "$D"

@@ -149,6 +149,7 @@ step_prepare() {
 	rm -rf "$W/src" "$W/src.tmp"
 	dsc=$(ls "$W"/srcpkg/wine_*.dsc | head -n 1)
 	dpkg-source --skip-patches -x "$dsc" "$W/src.tmp" >&2
+	rm -f "$W"/wine_*.orig.tar.*	# dpkg-source's copy beside the tree
 	s=$W/src.tmp
 	# 1. Debian's patches, in series order.
 	(cd "$s" && while read -r p rest; do
