@@ -12,7 +12,9 @@
 #   -k      load this wsclose.ko in the guest first (patched runs)
 #
 # WSCTEST_FILTER=<text> runs only the cases whose name contains it;
-# WINE_GUEST_DEBUG=<channels> sets WINEDEBUG in the guest (default -all).
+# WINE_GUEST_DEBUG=<channels> sets WINEDEBUG in the guest (default -all);
+# WINE_GUEST_RUN='<program> <args>' runs that under Wine instead of wsctest.exe
+# (e.g. Wine's own ws2_32_test.exe sock).
 # Prints the guest command's output (the CASE lines); exits with its status,
 # 124 on timeout, 125 when the guest did not finish or the kernel log shows
 # a splat.  QEMU_RUN_LOG=<file> keeps the whole console log.
@@ -62,7 +64,7 @@ echo "guest: kernel \$(uname -r), wsclose \$( [ -e /dev/wsclose ] && echo loaded
 '$build/wsc-peer' 7700 2>/dev/null &
 sleep 0.5
 t0=\$(date +%s)
-'$dist/usr/lib/wine/wine64' '$build/wsctest.exe' 7700 ${WSCTEST_FILTER:-} > /tmp/wsctest.out 2>&1
+'$dist/usr/lib/wine/wine64' ${WINE_GUEST_RUN:-'$build/wsctest.exe' 7700 ${WSCTEST_FILTER:-}} > /tmp/wsctest.out 2>&1
 rc=\$?
 cat /tmp/wsctest.out
 echo "guest: wsctest exited \$rc after \$(( \$(date +%s) - t0 )) s"
