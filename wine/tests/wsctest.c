@@ -812,6 +812,46 @@ static void overlapped_cases(void)
 	}
 }
 
+/* ---- linger options that must not change ---------------------------------- */
+
+static void option_cases(void)
+{
+	char got[160];
+
+	if (wanted("accepted_socket_inherits_linger")) {
+		unsigned short port;
+		SOCKET l = listener(&port), c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), a;
+		struct sockaddr_in sin = loopback(port);
+		LINGER lg;
+		int len = sizeof(lg), r;
+
+		set_linger(l, 1, 555);
+		connect(c, (struct sockaddr *)&sin, sizeof(sin));
+		a = accept(l, NULL, NULL);
+		memset(&lg, 0xcc, sizeof(lg));
+		r = getsockopt(a, SOL_SOCKET, SO_LINGER, (char *)&lg, &len);
+		sprintf(got, "ret=%d SO_LINGER {%u,%u}", r, lg.l_onoff, lg.l_linger);
+		report("accepted_socket_inherits_linger", "SO_LINGER {1,555} as set on the listener", got,
+		       r == 0 && lg.l_onoff == 1 && lg.l_linger == 555);
+		set_linger(a, 1, 0);
+		closesocket(a);
+		closesocket(c);
+		closesocket(l);
+	}
+	if (wanted("udp_so_linger_noprotoopt")) {
+		SOCKET u = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+		LINGER lg;
+		int len = sizeof(lg), r, e;
+
+		r = getsockopt(u, SOL_SOCKET, SO_LINGER, (char *)&lg, &len);
+		e = r ? WSAGetLastError() : 0;
+		sprintf(got, "ret=%d err=%d", r, e);
+		report("udp_so_linger_noprotoopt", "getsockopt(SO_LINGER) on UDP: WSAENOPROTOOPT (10042)",
+		       got, r == SOCKET_ERROR && e == WSAENOPROTOOPT);
+		closesocket(u);
+	}
+}
+
 /* ---- the wineserver must not freeze while a lingering socket closes ----- */
 
 struct rtt {
@@ -1012,6 +1052,7 @@ int main(int argc, char **argv)
 	for (int how = R_NONE; how <= R_DRAINED; how++)
 		wouldblock_case((enum retry)how);
 	dontlinger_case();
+	option_cases();
 	waiter_cases();
 	overlapped_cases();
 	freeze_case();
