@@ -39,6 +39,10 @@ mkdir -p /tmp/ov/upper /tmp/ov/work
 mount -t overlay overlay -o "lowerdir=$H$prefix,upperdir=/tmp/ov/upper,workdir=/tmp/ov/work" "$H$prefix" ||
 	fail "overlay on the prefix failed"
 ip link set lo up
+if [ -e /dummy-net ]; then
+	ip link add wsc0 type dummy && ip addr add 127.0.0.2/8 dev wsc0 && ip link set wsc0 up ||
+		echo "guest: no dummy interface"
+fi
 ulimit -n 65536 2>/dev/null
 
 echo "==== WSCLOSE-START ===="

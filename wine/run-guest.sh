@@ -55,6 +55,18 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_p
 	echo "$m" >> "$root/modules.order"
 done
 echo "$prefix" > "$root/prefix"
+# Wine's own tests want an interface address besides loopback (sock.c's
+# test_address_list_query crashes without one): with WINE_GUEST_RUN, a
+# dummy interface holding 127.0.0.2, which is still loopback range and
+# leaves nothing outside the guest (there is no network device).
+if [ -n "${WINE_GUEST_RUN:-}" ] && f=$(modinfo -k "$kver" -n dummy 2>/dev/null); then
+	case "$f" in
+	*.ko) cp "$f" "$root/mods/dummy.ko" ;;
+	*.ko.xz) xz -dc "$f" > "$root/mods/dummy.ko" ;;
+	esac
+	echo dummy >> "$root/modules.order"
+	touch "$root/dummy-net"
+fi
 
 # The command run in the chroot of the host's root.
 cat > "$root/cmd" <<EOF
@@ -77,7 +89,7 @@ set +e
 timeout --foreground -k 10 "$timeout" \
 	nice -n 15 qemu-system-x86_64 -machine q35 -cpu max,-smap -smp 2 -m 2048 \
 	-accel tcg,thread=single \
-	-nographic -no-reboot -monitor none -serial stdio \
+	-nographic -no-reboot -monitor none -serial stdio -nic none \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd" \
 	-append "console=ttyS0 loglevel=3 panic=-1 oops=panic rdinit=/init" \
