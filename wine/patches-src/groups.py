@@ -149,12 +149,32 @@ def g_server_prepare():
     edit(SOCK, """    unsigned int        wsclose : 1; /* the Unix socket has Winsock close semantics (wsclose) */
 };
 """, """    unsigned int        wsclose : 1; /* the Unix socket has Winsock close semantics (wsclose) */
+    unsigned int        is_deferred : 1; /* a listener keeps it for a deferred accept (CF_DEFER) */
     unsigned int        closers;     /* client threads closing the socket */
 };
 """)
     edit(SOCK, """    sock->wsclose = 0;
 """, """    sock->wsclose = 0;
+    sock->is_deferred = 0;
     sock->closers = 0;
+""")
+    # WSAAccept's CF_DEFER hands the accepted socket back to the listener and
+    # closes its handle: that close is not the socket's last.
+    edit(SOCK, """        acceptsock = sock->deferred;
+        sock->deferred = NULL;
+""", """        acceptsock = sock->deferred;
+        sock->deferred = NULL;
+        acceptsock->is_deferred = 0;
+""")
+    edit(SOCK, """        acceptsock = (struct sock *)get_handle_obj( current->process, *handle, 0, &sock_ops );
+        if (!acceptsock) return;
+
+        sock->deferred = acceptsock;
+""", """        acceptsock = (struct sock *)get_handle_obj( current->process, *handle, 0, &sock_ops );
+        if (!acceptsock) return;
+
+        acceptsock->is_deferred = 1;
+        sock->deferred = acceptsock;
 """)
     edit(SOCK, """    if (!sock->type) /* not initialized yet */
         return -1;
@@ -179,7 +199,7 @@ def g_server_prepare():
             set_error( STATUS_BUFFER_TOO_SMALL );
             return;
         }
-        output.last = (sock->obj.handle_count == 1);
+        output.last = (sock->obj.handle_count == 1 && !sock->is_deferred);
         output.nonblocking = sock->nonblocking;
         output.wsclose = sock->wsclose;
         if (output.last && sock->wsclose && !sock->closers++)
@@ -209,6 +229,11 @@ because the close reports EPOLLERR, which sock_poll_event() would take for
 a connection error (SO_ERROR, AFD_POLL_RESET) instead of letting
 sock_close_handle() report AFD_POLL_CLOSE to pending polls.  Concurrent
 closers are counted: the module fails the second with EINPROGRESS.
+
+A socket that a listener keeps for a deferred accept (WSAAccept's CF_DEFER
+closes its handle right after IOCTL_AFD_WINE_DEFER) is not at its last
+handle: closing it the Winsock way would reset the connection that a later
+accept() or AcceptEx hands out (test_AcceptEx, "CF_DEFER & AcceptEx").
 """, g_server_prepare)
 
 # ---- 0005 server: statuses ---------------------------------------------------

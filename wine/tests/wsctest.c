@@ -814,6 +814,82 @@ static void overlapped_cases(void)
 
 /* ---- linger options that must not change ---------------------------------- */
 
+static int CALLBACK defer_condition(LPWSABUF a, LPWSABUF b, LPQOS c, LPQOS d, LPWSABUF e,
+				   LPWSABUF f, GROUP *g, DWORD_PTR h)
+{
+	(void)a; (void)b; (void)c; (void)d; (void)e; (void)f; (void)g; (void)h;
+	return CF_DEFER;
+}
+
+/*
+ * WSAAccept's CF_DEFER keeps the connection for the next accept (Wine's
+ * test_AcceptEx, "CF_DEFER & AcceptEx", checked on Windows): the AcceptEx
+ * posted next gets the first client's connection, a later accept() the
+ * second's, and closing that one leaves the first alone.
+ */
+static void defer_case(void)
+{
+	const char *name = "cf_defer_then_acceptex";
+	LPFN_ACCEPTEX pAcceptEx = NULL;
+	GUID guid = WSAID_ACCEPTEX;
+	unsigned short port;
+	SOCKET l = listener(&port), acc = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+	SOCKET c1 = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), c2 = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), a2;
+	struct sockaddr_in sin = loopback(port);
+	char buf[2 * (sizeof(struct sockaddr_in) + 16)], got[192];
+	WSAOVERLAPPED ovl;
+	fd_set fs;
+	struct timeval tv = { 3, 0 };
+	int deferr, r, rerr;
+	DWORD n;
+	BOOL ok;
+
+	if (!wanted(name))
+		return;
+	WSAIoctl(l, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof(guid), &pAcceptEx,
+		 sizeof(pAcceptEx), &n, NULL, NULL);
+	set_nbio(c1, 1);
+	set_nbio(c2, 1);
+	connect(c1, (struct sockaddr *)&sin, sizeof(sin));
+	FD_ZERO(&fs);
+	FD_SET(l, &fs);
+	select(0, &fs, NULL, NULL, &tv);
+	a2 = WSAAccept(l, NULL, NULL, defer_condition, 0);
+	deferr = a2 == INVALID_SOCKET ? WSAGetLastError() : 0;
+	memset(&ovl, 0, sizeof(ovl));
+	ovl.hEvent = CreateEventA(NULL, TRUE, FALSE, NULL);
+	pAcceptEx(l, acc, buf, 0, sizeof(struct sockaddr_in) + 16, sizeof(struct sockaddr_in) + 16, &n, &ovl);
+	FD_ZERO(&fs);
+	FD_SET(c1, &fs);
+	select(0, NULL, &fs, NULL, &tv);
+	send(c1, "1", 1, 0);
+	connect(c2, (struct sockaddr *)&sin, sizeof(sin));
+	FD_ZERO(&fs);
+	FD_SET(l, &fs);
+	select(0, &fs, NULL, NULL, &tv);
+	a2 = accept(l, NULL, NULL);
+	closesocket(a2);
+	FD_ZERO(&fs);
+	FD_SET(c2, &fs);
+	select(0, NULL, &fs, NULL, &tv);
+	send(c2, "2", 1, 0);
+	WaitForSingleObject(ovl.hEvent, 3000);
+	ok = GetOverlappedResult((HANDLE)l, &ovl, &n, FALSE);
+	set_nbio(acc, 0);
+	buf[0] = 0;
+	r = recv(acc, buf, 1, 0);
+	rerr = r < 0 ? WSAGetLastError() : 0;
+	sprintf(got, "WSAAccept err=%d; AcceptEx %s (Internal %#lx); recv %d err=%d '%c'", deferr,
+		ok ? "done" : "failed", (unsigned long)ovl.Internal, r, rerr, r == 1 ? buf[0] : '-');
+	report(name, "WSATRY_AGAIN; AcceptEx done; it holds the first client ('1')", got,
+	       deferr == WSATRY_AGAIN && ok && r == 1 && buf[0] == '1');
+	CloseHandle(ovl.hEvent);
+	closesocket(acc);
+	closesocket(c1);
+	closesocket(c2);
+	closesocket(l);
+}
+
 static void option_cases(void)
 {
 	char got[160];
@@ -1053,6 +1129,7 @@ int main(int argc, char **argv)
 		wouldblock_case((enum retry)how);
 	dontlinger_case();
 	option_cases();
+	defer_case();
 	waiter_cases();
 	overlapped_cases();
 	freeze_case();
