@@ -89,7 +89,7 @@ step_apt() {
 	deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri bookworm main
 	deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri bookworm main
 	EOF
-	apt-get "${APT_OPTS[@]}" update -q >&2
+	apt-get "${APT_OPTS[@]}" update -qq >&2
 	done_step apt "$t0"
 }
 
@@ -101,7 +101,7 @@ step_source() {
 	mkdir -p "$W/srcpkg"
 	# Download only; the tree is unpacked by step_prepare (without applying
 	# Debian's patches: the notes' recipe applies them itself).
-	(cd "$W/srcpkg" && apt-get "${APT_OPTS[@]}" source --download-only -q "wine=$WINE_VERSION" >&2)
+	(cd "$W/srcpkg" && apt-get "${APT_OPTS[@]}" source --download-only -qq "wine=$WINE_VERSION" >&2)
 	done_step source "$t0"
 }
 
@@ -111,7 +111,7 @@ step_binaries() {
 	local t0 d
 	t0=$(date +%s)
 	mkdir -p "$W/debs"
-	(cd "$W/debs" && apt-get "${APT_OPTS[@]}" download -q \
+	(cd "$W/debs" && apt-get "${APT_OPTS[@]}" download -qq \
 		"wine=$WINE_VERSION" "wine64=$WINE_VERSION" "libwine=$WINE_VERSION" \
 		libz-mingw-w64 >&2)
 	rm -rf "$W/dist.tmp"

@@ -1,7 +1,8 @@
 #!/bin/busybox sh
 # /init of the Wine guest (wine/run-guest.sh): the host's root shared
-# read-only over 9p, Wine run in a chroot of it with a writable overlay for
-# the prefix and tmpfs for /tmp and /run.  Loads wsclose.ko when the image
+# read-only over 9p, Wine run in a chroot of it with writable overlays for
+# the prefix and /tmp and a tmpfs on /run (/run/user/0: the wineserver's
+# socket directory).  Loads wsclose.ko when the image
 # has one (patched runs), runs /cmd in the chroot, then reports the same
 # markers as scripts/guest-init.sh.
 /bin/busybox --install -s /bin
@@ -30,7 +31,11 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroo
 mount -t proc proc $H/proc
 mount -t sysfs sys $H/sys
 mount -o bind /dev $H/dev
-mount -t tmpfs tmp $H/tmp
+# /tmp: the host's (a cache may live there: WSCLOSE_CACHE=/tmp/...) under a
+# writable tmpfs layer; nothing reaches the host.
+mkdir -p /tmp/ovtmp/upper /tmp/ovtmp/work
+mount -t overlay overlay -o lowerdir=$H/tmp,upperdir=/tmp/ovtmp/upper,workdir=/tmp/ovtmp/work $H/tmp ||
+	mount -t tmpfs tmp $H/tmp
 mount -t tmpfs run $H/run
 mkdir -p $H/run/user/0
 # The prefix: the host's, with a tmpfs upper layer.
