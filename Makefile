@@ -203,6 +203,56 @@ endif
 check: deps
 	@scripts/check.sh
 
+# ---- Wine on wsclose (wine/README.md) ----------------------------------------
+# make wine-fetch    Debian's Wine 8.0 source (prepared) and binaries, cached
+# make wine-tests    the Windows test programs and the native peer
+# make wine-stock    the tests under stock Debian Wine in QEMU, each kernel;
+#                    the table in build/wine/table-<kernel>.txt
+# make wine-build    patched wineserver/ntdll.so/ws2_32.dll (wine/patches/), cached
+# make wine-check    stock and patched Wine on each kernel, the module loaded
+#                    for the patched runs (WSCLOSE_KO_61=/WSCLOSE_KO_612= name
+#                    other builds of the module); last line "N passed, N failed"
+MINGW_CC ?= x86_64-w64-mingw32-gcc
+WINE_DIR  = $(or $(WSCLOSE_CACHE),$(HOME)/.cache/wsclose)/wine-8.0~repack-4
+WINE_BINS := $(B)/wine/wsctest.exe $(B)/wine/wsc-peer
+
+.PHONY: wine-fetch wine-tests wine-stock wine-build wine-check
+
+wine-fetch:
+	@nice -n 15 wine/fetch.sh all >/dev/null
+
+$(B)/wine/wsctest.exe: wine/tests/wsctest.c
+	@mkdir -p $(@D)
+	$(MINGW_CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $< -lws2_32
+
+$(B)/wine/wsc-peer: wine/tests/peer.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WFLAGS) -static -pthread -o $@ $<
+
+wine-tests: $(WINE_BINS)
+
+wine-build: wine-fetch
+	@nice -n 15 wine/build.sh >/dev/null
+
+WSCLOSE_KO_61  ?= $(B)/$(KVER61)/wsclose.ko
+WSCLOSE_KO_612 ?= $(B)/$(KVER612)/wsclose.ko
+
+wine-check: deps wine-fetch wine-tests
+	@if [ "$(WSCLOSE_KO_61)" = "$(B)/$(KVER61)/wsclose.ko" ]; then \
+		$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null; fi
+	@if [ "$(WSCLOSE_KO_612)" = "$(B)/$(KVER612)/wsclose.ko" ]; then \
+		$(MAKE) --no-print-directory -s module KVER=$(KVER612) >/dev/null; fi
+	@wine/check.sh $(B)/wine $(KVER61):$(WSCLOSE_KO_61) $(KVER612):$(WSCLOSE_KO_612)
+
+wine-stock: deps wine-fetch wine-tests
+	@for k in $(KVER61) $(KVER612); do \
+		echo "== stock Debian Wine 8.0 on $$k"; \
+		QEMU_RUN_LOG=$(B)/wine/console-stock-$$k.log wine/run-guest.sh $$k \
+			"$(WINE_DIR)/dist" "$(WINE_DIR)/prefix" $(B)/wine > $(B)/wine/stock-$$k.txt; \
+		rc=$$?; [ $$rc -le 1 ] || { cat $(B)/wine/stock-$$k.txt; echo "wine-stock: guest failed ($$rc)"; exit 1; }; \
+		wine/table.sh $(B)/wine/stock-$$k.txt | tee $(B)/wine/table-$$k.txt; \
+	done
+
 # ---- installing -------------------------------------------------------------
 # make install [KVER=<release>] [KDIR=...] [DESTDIR=...] [PREFIX=...]
 # The module goes to /lib/modules/$(KVER)/updates; depmod runs when DESTDIR
