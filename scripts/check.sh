@@ -192,6 +192,26 @@ if [ $rc -eq 0 ]; then
 		"$GUEST_KMEMLEAK_CLEAR$GUEST_KUNIT$GUEST_SELFTESTS$GUEST_UNLOAD$GUEST_KMEMLEAK_SCAN" 3000
 fi
 
+# Wine: Windows programs closing sockets under stock Debian Wine 8.0 and
+# under Wine patched for wsclose (wine/), on both kernels.  Every patched
+# case must pass; stock Wine must fail (the proof that the cases can).
+echo "== Wine on wsclose (wine/README.md)"
+t0=$(date +%s)
+make -s wine-check > "$B/wine-check.log" 2>&1
+rc=$?
+grep -E '^(== |wine-check:)' "$B/wine-check.log"
+read -r wp wf < <(tail -n 1 "$B/wine-check.log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+read -r sp sf < <(sed -n 's/^stock wine: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$B/wine-check.log")
+# each patched case counts as a test; a run that produced no count fails
+[ $rc -ne 0 ] && tail -n 60 "$B/wine-check.log"
+grep -B2 -E '^ *patched: +FAIL' "$B/wine-check.log" | grep -E '^[a-z0-9_]+ ' |
+	sed 's/^\([a-z0-9_]*\).*/not ok - wine: \1/' | tee -a "$failures"
+pass=$((pass + ${wp:-0})); fail=$((fail + ${wf:-0}))
+[ -n "$wp" ] || [ $rc -eq 0 ]
+record $? "Wine check ran and counted its cases ($(( $(date +%s) - t0 ))s): patched Wine ${wp:-?} passed, ${wf:-?} failed"
+[ "${sf:-0}" -gt 0 ]
+record $? "stock Debian Wine fails the cases the integration fixes: ${sf:-?} failed, ${sp:-?} passed"
+
 if [ -s "$failures" ]; then
 	echo "== failures (the first 15; the full logs are in build/)"
 	head -n 15 "$failures"

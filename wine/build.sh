@@ -18,13 +18,8 @@ W=$("$here/fetch.sh" prepare)
 NICE="nice -n 15"
 log() { echo "build: $*" >&2; }
 
-# The wsclose ABI header: the project's own once it has the adopt ABI,
-# else the copy kept beside the patches.
-if grep -q WSCLOSE_SIOC_CLOSE "$top/uapi/linux/wsclose.h" 2>/dev/null; then
-	inc=$top/uapi
-else
-	inc=$here/include
-fi
+# The wsclose ABI header: the project's own.
+inc=$top/uapi
 key=$( (cd "$here/patches" && cat series $(cat series)) | cat - "$inc/linux/wsclose.h" |
 	sha256sum | cut -c1-12)
 B=$W/build-$key D=$W/dist-$key
