@@ -76,7 +76,9 @@ enum wsclose_outcome {
  *           descriptor of the same open file).
  * @flags:   0 (use the descriptor's O_NONBLOCK), or exactly one of
  *           WSCLOSE_AS_BLOCKING / WSCLOSE_AS_NONBLOCKING.
- * @outcome: out: enum wsclose_outcome, written on success only.
+ * @outcome: out: enum wsclose_outcome.  WSCLOSE_OUTCOME_NONE is written
+ *           first, so that an unwritable field fails with EFAULT before
+ *           anything changes; the outcome is written on success.
  * @pad:     must be zero.
  *
  * The Winsock close of the handle the descriptor belongs to.  Returns 0 and
@@ -85,8 +87,8 @@ enum wsclose_outcome {
  * left alone.  When other handles of the socket remain, releasing the
  * descriptor is all it does (WSCLOSE_OUTCOME_NOT_LAST_HANDLE).
  *
- * Errors, checked in this order: EFAULT, EINVAL (@flags, @pad, or @fd not
- * a descriptor of the file the call is made on), ENOTSOCK (not a
+ * Errors, checked in this order: EFAULT, EINVAL (@flags, @pad), ENOTSOCK
+ * (@fd is not a descriptor of the file the call is made on, not a
  * wsclose socket, or already closed through another alias of the handle or
  * another handle), EINPROGRESS (another close of the socket is waiting),
  * EWOULDBLOCK (lingering, non-blocking, data pending: nothing changed),
