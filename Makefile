@@ -191,6 +191,9 @@ WSCLOSE_KO_61  ?= $(B)/$(KVER61)/wsclose.ko
 WSCLOSE_KO_612 ?= $(B)/$(KVER612)/wsclose.ko
 
 wine-check: deps wine-fetch wine-tests
+	@grep -q WSCLOSE_SIOC_CLOSE uapi/linux/wsclose.h || [ "$(WSCLOSE_KO_61)" != "$(B)/$(KVER61)/wsclose.ko" ] || \
+		echo "wine-check: this tree's module predates the adopt ABI the patches use: the patched runs will" \
+		     "behave as stock Wine (name another build: WSCLOSE_KO_61=... WSCLOSE_KO_612=...)"
 	@if [ "$(WSCLOSE_KO_61)" = "$(B)/$(KVER61)/wsclose.ko" ]; then \
 		$(MAKE) --no-print-directory -s module KVER=$(KVER61) >/dev/null; fi
 	@if [ "$(WSCLOSE_KO_612)" = "$(B)/$(KVER612)/wsclose.ko" ]; then \
