@@ -62,7 +62,10 @@ step_tools() {
 	stamp tools && return 0
 	local t0 missing="" p
 	t0=$(date +%s)
-	for p in gcc-mingw-w64-x86-64 autoconf flex bison gettext dpkg-dev patch; do
+	# build tools, and the shared libraries the extracted Wine binaries
+	# load that a fresh machine lacks (dpkg-deb -x brings no dependencies)
+	for p in gcc-mingw-w64-x86-64 autoconf flex bison gettext dpkg-dev patch \
+		libgstreamer-plugins-base1.0-0 liborc-0.4-0 libusb-1.0-0; do
 		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
 			missing="$missing $p"
 	done
