@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -283,6 +284,19 @@ static inline double time_to_reset(int peer, double timeout_s)
 	}
 	getsockopt(peer, SOL_SOCKET, SO_ERROR, &soerr, &len);
 	return soerr == ECONNRESET ? now_s() - t0 : -1;
+}
+
+/* Bring up the loopback interface of a new network namespace. */
+static inline int lo_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), ret;
+
+	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	ret = ret ?: ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+	return ret;
 }
 
 /* A counter of /proc/net/wsclose in this namespace; -1 if none. */

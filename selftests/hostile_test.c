@@ -760,18 +760,6 @@ TEST_F(hostile, listener_port_freed_at_close)
 
 /* ---- 8: reapers ------------------------------------------------------------ */
 
-static int lo_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), ret;
-
-	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	ifr.ifr_flags |= IFF_UP;
-	ret = ret ?: ioctl(fd, SIOCSIFFLAGS, &ifr);
-	close(fd);
-	return ret;
-}
-
 /*
  * A lingering close(2) {1,@secs} with data pending that cannot wait (the
  * descriptor is non-blocking).  Fails if the close took FAST_S or more.
