@@ -292,6 +292,9 @@ static int ws_accept_finish(struct socket *sock, struct socket *newsock,
 
 	if (ret)
 		return ws_aborted(sock, ret);
+	/* adopted while accept(2) ran: the child was given the plain ops */
+	if (newsock->ops && newsock->ops != &p->ops)
+		return 0;
 	ws = ws_alloc();
 	if (ws && READ_ONCE(newsk->sk_prot) == p->prot &&
 	    !(newsk->sk_type == SOCK_STREAM && inet_csk(newsk)->icsk_ulp_ops) &&
@@ -315,6 +318,8 @@ static int ws_getname(struct socket *sock, struct sockaddr *addr, int peer)
 	return ws_gate(sock) ?: ws_orig(sock)->getname(sock, addr, peer);
 }
 
+static void ws_wake_aborted(struct sock *sk);
+
 /*
  * Closed: report an error only, never EPOLLIN/HUP (no FD_CLOSE), and count
  * nothing: polling is not an operation that was aborted.  A duplicated
@@ -335,7 +340,11 @@ static __poll_t ws_poll(struct file *file, struct socket *sock,
 		wait = NULL;
 	}
 	mask = ws_orig(sock)->poll(file, sock, wait);
-	return ws_open(sk) ? mask : EPOLLERR;
+	if (ws_open(sk))
+		return mask;
+	/* registered after the commit's wake-up: detach it the same way */
+	ws_wake_aborted(sk);
+	return EPOLLERR;
 }
 
 static int ws_private_ioctl(struct socket *sock, unsigned int cmd,
@@ -608,21 +617,34 @@ static void ws_abort_waiters(struct sock *sk)
 }
 
 /*
- * A real signal interrupts a linger wait; io_uring's task work, queued
- * with TWA_SIGNAL when the commit completes the closer's own requests,
- * only sets TIF_NOTIFY_SIGNAL.  That work cannot run here: leave it for
- * the return to user space (TIF_NOTIFY_RESUME runs task work too) and go
- * on waiting, instead of spinning on a pending "signal".
+ * What ends a linger wait early.  A real signal: -ERESTARTNOHAND, so that
+ * the caller sees EINTR only when a handler ran; job control, a ptrace
+ * interrupt or the freezer set TIF_SIGPENDING with nothing to deliver, and
+ * then the call restarts by itself toward the same deadline.  io_uring's
+ * task work (queued with TWA_SIGNAL, as when the commit completes the
+ * closer's own requests) only sets TIF_NOTIFY_SIGNAL and is no signal: an
+ * explicit close returns -ERESTARTNOINTR, so that the work runs at once
+ * and the call restarts unseen; an implicit close cannot restart, so the
+ * work is left for the return to user space (TIF_NOTIFY_RESUME runs task
+ * work too) and the wait goes on.
  */
-static bool ws_interrupted(void)
+static int ws_interrupted(bool can_restart)
 {
 	if (task_sigpending(current))
-		return true;
+		return -ERESTARTNOHAND;
 	if (test_thread_flag(TIF_NOTIFY_SIGNAL)) {
+		if (can_restart)
+			return -ERESTARTNOINTR;
 		clear_notify_signal();
 		set_notify_resume(current);
 	}
-	return false;
+	return 0;
+}
+
+/* The wait was cut short and is still owed. */
+static bool ws_restart(int ret)
+{
+	return ret == -ERESTARTNOHAND || ret == -ERESTARTNOINTR;
 }
 
 /*
@@ -630,7 +652,8 @@ static bool ws_interrupted(void)
  * connection dies, @deadline passes or a signal arrives.  Woken by the
  * state change the acknowledgment causes, not by a polling tick.
  */
-static int ws_linger_wait(struct sock *sk, unsigned long deadline)
+static int ws_linger_wait(struct sock *sk, unsigned long deadline,
+			  bool can_restart)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	long timeo;
@@ -643,10 +666,9 @@ static int ws_linger_wait(struct sock *sk, unsigned long deadline)
 			ret = -ETIMEDOUT;
 			break;
 		}
-		if (ws_interrupted()) {
-			ret = -EINTR;
+		ret = ws_interrupted(can_restart);
+		if (ret)
 			break;
-		}
 		wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
@@ -827,6 +849,14 @@ static int ws_commit_tcp(struct socket *sock, struct wsclose_sock *ws,
 	in.linger = sock_flag(sk, SOCK_LINGER);
 	in.lingertime = sk->sk_lingertime;
 	act = wsclose_commit_decide(&in);
+	/*
+	 * Lingering with data pending, yet not waiting: a send queued data
+	 * after step 4 looked (or the close cannot wait).  The deadline still
+	 * holds: a reaper keeps it, or the connection is reset now.
+	 */
+	if (act == WS_ACT_FIN && in.linger && in.lingertime && in.pending &&
+	    !ws_arm_reaper(sk, ws->deadline))
+		act = WS_ACT_RESET;
 	if (act == WS_ACT_FIN && !connected) {
 		/* Nothing to send (never connected, or already reset). */
 		ws_mark_aborted(sk);
@@ -870,18 +900,21 @@ static int ws_commit_tcp(struct socket *sock, struct wsclose_sock *ws,
 
 /*
  * Finish a lingering close: drained, or reset at the deadline (by us, or by
- * the reaper when an earlier wait was interrupted).  -EINTR leaves the wait
- * owed, with the deadline kept by the reaper; if there is none (it could
- * not be had), the connection is reset now rather than left unwatched.
+ * the reaper when an earlier wait was interrupted).  A signal leaves the
+ * wait owed (ws_restart()), with the deadline kept by the reaper; if there
+ * is none (it could not be had), the connection is reset now rather than
+ * left unwatched.  A fatal signal resets.
  */
-static int ws_finish_linger(struct wsclose_sock *ws, struct sock *sk)
+static int ws_finish_linger(struct wsclose_sock *ws, struct sock *sk,
+			    bool implicit)
 {
-	int ret = ws_linger_wait(sk, ws->deadline);
+	int ret = ws_linger_wait(sk, ws->deadline, !implicit);
 
-	if (ret == -EINTR) {
-		if (fatal_signal_pending(current) || !ws->reaper)
+	if (ws_restart(ret)) {
+		if (fatal_signal_pending(current) ||
+		    (ret == -ERESTARTNOHAND && !ws->reaper))
 			tcp_abort(sk, ETIMEDOUT);
-		return -EINTR;
+		return ret;
 	}
 	if (ret == -ETIMEDOUT) {
 		tcp_abort(sk, ETIMEDOUT);
@@ -902,8 +935,8 @@ static int ws_finish_linger(struct wsclose_sock *ws, struct sock *sk)
  * The close of the handle @sock (@implicit: the close the socket's last
  * handle owes when it went without an explicit close).  Returns the
  * outcome, or a negative errno with nothing changed (ENOTSOCK,
- * EINPROGRESS, EWOULDBLOCK), or -EINTR with the socket committed and a
- * linger wait still owed.
+ * EINPROGRESS, EWOULDBLOCK), or -ERESTARTNOHAND / -ERESTARTNOINTR with the
+ * socket committed and a linger wait still owed.
  */
 static int __ws_close(struct socket *sock, bool nonblock, bool implicit)
 {
@@ -949,11 +982,11 @@ static int __ws_close(struct socket *sock, bool nonblock, bool implicit)
 		ret = WSCLOSE_OUTCOME_GRACEFUL;
 	}
 	if (ret == WSCLOSE_OUTCOME_DRAINED)
-		ret = ws_finish_linger(ws, sk);
+		ret = ws_finish_linger(ws, sk, implicit);
 
 	spin_lock(&ws->lock);
 	ws->waiting = false;
-	if (ret != -EINTR || implicit || fatal_signal_pending(current))
+	if (!ws_restart(ret) || implicit || fatal_signal_pending(current))
 		ws->state = WS_CLOSED;
 	if (ret >= 0 && !implicit) {
 		ws->handles--;
@@ -980,8 +1013,9 @@ static int ws_close(struct socket *sock, bool nonblock, bool implicit)
 /*
  * The Winsock close of the handle @sock.  Returns the outcome, or a
  * negative errno with nothing changed (ENOTSOCK, EINPROGRESS, EWOULDBLOCK),
- * or -EINTR with the socket committed and a linger wait still owed (unless
- * the signal was fatal: then it was reset).
+ * or -ERESTARTNOHAND / -ERESTARTNOINTR with the socket committed and a
+ * linger wait still owed (unless the signal was fatal: then it was reset):
+ * the system call returns EINTR if a handler ran, else restarts.
  */
 VISIBLE_IF_KUNIT int wsclose_close(struct socket *sock, bool nonblock)
 {
@@ -1017,7 +1051,7 @@ static void ws_implicit_close(struct socket *sock, bool nonblock)
 static bool ws_implicit_nonblock(const struct file *file)
 {
 	return !file || (file->f_flags & O_NONBLOCK) ||
-	       (current->flags & PF_EXITING);
+	       (current->flags & (PF_EXITING | PF_KTHREAD));
 }
 
 /*
@@ -1152,7 +1186,7 @@ static int ws_ioctl_close(struct socket *sock,
 		nonblock = file->f_flags & O_NONBLOCK;
 
 	ret = wsclose_close(sock, nonblock);
-	if (ret >= 0 || (ret == -EINTR && fatal_signal_pending(current)))
+	if (ret >= 0 || (ws_restart(ret) && fatal_signal_pending(current)))
 		ws_close_fd(args.fd, file);
 	if (ret >= 0)
 		ret = put_user(ret, &uargs->outcome) ? -EFAULT : 0;

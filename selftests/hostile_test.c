@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/epoll.h>
 #include <sys/sendfile.h>
@@ -212,23 +213,45 @@ TEST_F(hostile, number_reused_during_close)
  * plain ring, default flags).  The commit completes it, which queues task
  * work on the closer with TWA_SIGNAL.  That is not a signal: the blocking
  * lingering close {1,4} keeps waiting and drains when the peer reads 1 s
- * in.  Old: WSAEINTR after ~10 ms, no signal sent.
+ * in.  Old: WSAEINTR after ~10 ms, no signal sent.  And the request's
+ * completion is not held back by the wait: an eventfd registered on the
+ * ring fires within a second of the close, long before the close returns
+ * (the close restarts itself around the task work).
  */
+struct efd_watch {
+	int efd;
+	double fired;	/* seconds since epoch of now_s(), 0 if never */
+};
+
+static void *watch_efd(void *arg)
+{
+	struct efd_watch *w = arg;
+	struct pollfd pfd = { .fd = w->efd, .events = POLLIN };
+
+	if (poll(&pfd, 1, 6000) == 1)
+		w->fired = now_s();
+	return NULL;
+}
+
 TEST_F(hostile, own_uring_request_is_not_a_signal)
 {
 	struct __kernel_timespec ts = { .tv_sec = 5 };
 	struct late_reader r = { .delay_ms = 1000 };
+	struct efd_watch w = { 0 };
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
 	char rbuf[64];
 	int outcome = -1, err = 0, ret;
-	pthread_t t;
+	pthread_t t, tw;
 	double t0, dt;
 
 	ASSERT_EQ(0, pending_conn(variant->family, 200, &self->s, &self->peer, &self->sent));
 	ASSERT_EQ(0, wsclose_set_linger(self->s, 1, 4, &err));
 	ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
+	w.efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, w.efd);
+	ASSERT_EQ(0, io_uring_register_eventfd(&ring, w.efd));
 	sqe = io_uring_get_sqe(&ring);
 	io_uring_prep_recv(sqe, self->s, rbuf, sizeof(rbuf), 0);
 	io_uring_sqe_set_data64(sqe, 7);
@@ -238,10 +261,16 @@ TEST_F(hostile, own_uring_request_is_not_a_signal)
 
 	r.fd = self->peer;
 	ASSERT_EQ(0, pthread_create(&t, NULL, late_read, &r));
+	ASSERT_EQ(0, pthread_create(&tw, NULL, watch_efd, &w));
 	t0 = now_s();
 	ret = wsclose_closesocket_outcome(self->s, 0, &outcome, &err);
 	dt = now_s() - t0;
 	pthread_join(t, NULL);
+	pthread_join(tw, NULL);
+	EXPECT_NE(0, w.fired) TH_LOG("the eventfd never fired");
+	EXPECT_GT(0.8, w.fired - t0) TH_LOG("eventfd %.3f s after the close began",
+					    w.fired - t0);
+	close(w.efd);
 
 	EXPECT_EQ(0, ret) TH_LOG("err %d after %.3f s", err, dt);
 	EXPECT_EQ(WSCLOSE_OUTCOME_DRAINED, outcome);
