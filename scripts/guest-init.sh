@@ -11,6 +11,8 @@ ulimit -n 65536 2>/dev/null
 echo 1 > /proc/sys/kernel/panic_on_oops 2>/dev/null
 
 status=0
+# Everything the kernel logs after this line may concern the module.
+echo "wsclose-guest: loading the module" > /dev/kmsg
 if ! insmod /wsclose.ko; then
 	echo "guest: insmod failed"
 	status=1
