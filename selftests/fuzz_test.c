@@ -405,6 +405,26 @@ TEST(other_descriptors_untouched)
  * leave a descriptor behind: WSAENOTSOCK, and the descriptor table as it
  * was.
  */
+/*
+ * A raw socket may name TCP or UDP as its protocol, and on IPv4/IPv6 raw
+ * sockets SIOCPROTOPRIVATE.. are the multicast-routing queries.  Not a
+ * wsclose socket: WSAENOTSOCK, and the socket left as it was.  (Before:
+ * the query ran and its answer came back as WSAEINVAL, or as success.)
+ */
+TEST(raw_socket_is_not_ours)
+{
+	int r = socket(AF_INET, SOCK_RAW, IPPROTO_TCP), err = 0;
+
+	ASSERT_LE(0, r);	/* root in the guest */
+	EXPECT_EQ(-1, wsclose_closesocket(r, &err));
+	EXPECT_EQ(WSAENOTSOCK, err);
+	errno = 0;
+	EXPECT_EQ(-1, wsclose_duplicate(r));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(0, fcntl(r, F_GETFD));
+	close(r);
+}
+
 TEST(unix_socket_is_not_ours)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX,

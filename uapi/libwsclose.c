@@ -35,8 +35,9 @@ static int not_ours(void)
  * The per-socket commands are ioctls in the protocol-private range, which
  * other protocols use for commands of their own (AX.25 and X.25 sockets
  * set things with them; IPv4/IPv6 raw sockets answer multicast routing
- * queries).  So they are sent only to a TCP or UDP socket, and with room
- * for whatever a raw socket of those protocols might copy back.
+ * queries).  So they are sent only to a TCP or UDP socket (a stream or
+ * datagram socket of those protocols: a raw socket may name them too),
+ * and with room for whatever another protocol might still copy back.
  */
 union ws_sioc_args {
 	struct wsclose_close_args close;
@@ -47,12 +48,16 @@ union ws_sioc_args {
 
 static int ws_sioc(int s, unsigned long cmd, union ws_sioc_args *args)
 {
-	int proto, ret;
+	int proto = -1, type = -1, ret;
 	socklen_t len = sizeof(proto);
 
-	if (getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
-		proto = -1;	/* not open, or not a socket */
-	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+	/* either fails when @s is not open, or not a socket */
+	if (getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0) {
+		len = sizeof(type);
+		getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &len);
+	}
+	if (!(proto == IPPROTO_TCP && type == SOCK_STREAM) &&
+	    !(proto == IPPROTO_UDP && type == SOCK_DGRAM)) {
 		errno = not_ours();
 		return -1;
 	}
