@@ -187,6 +187,44 @@ static void ws_detach(struct sock *sk, struct wsclose_sock *ws)
 	ws_count(sk, WS_CNT_OPEN, -1);
 }
 
+/*
+ * The TCP upper layer protocol "wsclose".  Every TCP socket of ours
+ * carries it, from adoption (or accept) to the release of its last handle,
+ * so that a setsockopt(TCP_ULP) that was already past our operations when
+ * the socket was adopted finds the slot taken (EEXIST under the socket
+ * lock) instead of replacing our operations; sockmap refuses a socket
+ * with a ULP too.  It is also a way in: setsockopt(fd, SOL_TCP, TCP_ULP,
+ * "wsclose") adopts a TCP socket without opening the device (the library's
+ * fast path), with the same checks.  Children of a listener do not keep
+ * the copy sk_clone_lock() made: an accepted child gets it back when it
+ * gets our state (ws_accept_finish()).
+ */
+static struct tcp_ulp_ops ws_ulp;
+
+/* Under the socket lock, with a module reference of its own. */
+static void ws_ulp_set(struct sock *sk)
+{
+	sock_owned_by_me(sk);
+	__module_get(THIS_MODULE);
+	WRITE_ONCE(inet_csk(sk)->icsk_ulp_ops, &ws_ulp);
+}
+
+/*
+ * The release of the last handle: nothing can call setsockopt any more, so
+ * the slot is given back and the module no longer pinned by an orphan that
+ * TCP keeps until its FIN is acknowledged.
+ */
+static void ws_ulp_clear(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+
+	sock_owned_by_me(sk);
+	if (icsk->icsk_ulp_ops != &ws_ulp)
+		return;
+	WRITE_ONCE(icsk->icsk_ulp_ops, NULL);
+	module_put(THIS_MODULE);
+}
+
 static struct wsclose_sock *ws_alloc(void)
 {
 	struct wsclose_sock *ws = kzalloc(sizeof(*ws), GFP_KERNEL_ACCOUNT);
@@ -296,10 +334,18 @@ static int ws_accept_finish(struct socket *sock, struct socket *newsock,
 	if (newsock->ops && newsock->ops != &p->ops)
 		return 0;
 	ws = ws_alloc();
-	if (ws && READ_ONCE(newsk->sk_prot) == p->prot &&
-	    !(newsk->sk_type == SOCK_STREAM && inet_csk(newsk)->icsk_ulp_ops) &&
-	    !ws_attach(newsk, ws))
-		return 0;
+	if (ws) {
+		lock_sock(newsk);
+		ret = -EBUSY;
+		if (READ_ONCE(newsk->sk_prot) == p->prot &&
+		    !inet_csk(newsk)->icsk_ulp_ops)
+			ret = ws_attach(newsk, ws);
+		if (!ret)
+			ws_ulp_set(newsk);
+		release_sock(newsk);
+		if (!ret)
+			return 0;
+	}
 
 	ret = ws ? -EBUSY : -ENOMEM;
 	kfree(ws);
@@ -1097,10 +1143,14 @@ static int ws_release(struct socket *sock)
 	if (!final)
 		return 0;	/* __sock_release() clears sock->sk */
 
-	/* The committed close did the protocol's work: do not linger again. */
-	if (sock_flag(sk, SOCK_LINGER)) {
+	/*
+	 * The committed close did the protocol's work: do not linger again.
+	 * Nobody can call setsockopt(TCP_ULP) any more: the ULP goes.
+	 */
+	if (ws_is_tcp(sk)) {
 		lock_sock(sk);
 		sock_reset_flag(sk, SOCK_LINGER);
+		ws_ulp_clear(sk);
 		release_sock(sk);
 	}
 	ws_detach(sk, ws);
@@ -1333,6 +1383,46 @@ static int ws_adopt_check(const struct socket *sock,
 }
 
 /*
+ * Checks, state and operations, under the socket lock.  Takes the module
+ * reference the operations hold; the caller puts the one the replaced
+ * operations held.
+ */
+static int ws_adopt_locked(struct socket *sock, const struct wsclose_proto *p,
+			   int type, struct wsclose_sock *ws)
+{
+	struct sock *sk = sock->sk;
+	int err;
+
+	sock_owned_by_me(sk);
+	err = ws_adopt_check(sock, p, type) ?: ws_attach(sk, ws);
+	if (err)
+		return err;
+	__module_get(THIS_MODULE);
+	WRITE_ONCE(sock->ops, &p->ops);
+	return 0;
+}
+
+/* Family and type of @sock as a table, or why it cannot be ours. */
+static const struct wsclose_proto *ws_proto_for(const struct socket *sock,
+						int *type)
+{
+	const struct wsclose_proto *p;
+	const struct sock *sk = sock->sk;
+	int fam;
+
+	fam = ws_family_index(sk->sk_family);
+	if (fam < 0)
+		return ERR_PTR(fam);
+	*type = ws_type_index(sock->type);
+	if (*type < 0)
+		return ERR_PTR(*type);
+	if (sk->sk_protocol != (*type == WS_STREAM ? IPPROTO_TCP : IPPROTO_UDP))
+		return ERR_PTR(-EPROTONOSUPPORT);
+	p = &ws_protos[fam][*type];
+	return p->orig ? p : ERR_PTR(-EAFNOSUPPORT);
+}
+
+/*
  * Make @sock a wsclose socket in place, in whatever state it is and while
  * other threads use it, or refuse with nothing changed.  Operations already
  * running when the operations are swapped finish as plain ones.  The
@@ -1346,21 +1436,13 @@ VISIBLE_IF_KUNIT int wsclose_adopt(struct socket *sock)
 	const struct proto_ops *old;
 	struct sock *sk = sock->sk;
 	struct wsclose_sock *ws;
-	int fam, type, err;
+	int type, err;
 
 	if (!sk)
 		return -ENOTSOCK;
-	fam = ws_family_index(sk->sk_family);
-	if (fam < 0)
-		return fam;
-	type = ws_type_index(sock->type);
-	if (type < 0)
-		return type;
-	if (sk->sk_protocol != (type == WS_STREAM ? IPPROTO_TCP : IPPROTO_UDP))
-		return -EPROTONOSUPPORT;
-	p = &ws_protos[fam][type];
-	if (!p->orig)
-		return -EAFNOSUPPORT;
+	p = ws_proto_for(sock, &type);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
 	/* the checks made again under the lock below, in the documented order */
 	err = ws_adopt_check(sock, p, type);
 	if (err)
@@ -1375,21 +1457,89 @@ VISIBLE_IF_KUNIT int wsclose_adopt(struct socket *sock)
 
 	lock_sock(sk);
 	old = sock->ops;
-	err = ws_adopt_check(sock, p, type) ?: ws_attach(sk, ws);
-	if (!err)
-		WRITE_ONCE(sock->ops, &p->ops);
+	err = ws_adopt_locked(sock, p, type, ws);
+	if (!err && type == WS_STREAM)
+		ws_ulp_set(sk);
 	release_sock(sk);
 
+	/* the operations and the ULP took references of their own */
+	module_put(THIS_MODULE);
 	if (err) {
 		kfree(ws);
-		module_put(THIS_MODULE);
 		return err;
 	}
-	/* The module reference now belongs to the operations. */
 	module_put(old->owner);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(wsclose_adopt);
+
+/*
+ * setsockopt(TCP_ULP, "wsclose"): adoption, under the socket lock, with the
+ * ULP's module reference taken by tcp_set_ulp(), which installs the ULP
+ * when this returns 0.  It cleared SOCK_SUPPORT_ZC, which TCP sets on
+ * every socket and nothing of ours needs cleared.
+ */
+static int ws_ulp_init(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	const struct wsclose_proto *p;
+	const struct proto_ops *old;
+	struct wsclose_sock *ws;
+	int type, err;
+
+	if (!sock)
+		return -ENOTSOCK;
+	p = ws_proto_for(sock, &type);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	ws = ws_alloc();
+	if (!ws)
+		return -ENOMEM;
+	old = sock->ops;
+	err = ws_adopt_locked(sock, p, type, ws);
+	if (err) {
+		kfree(ws);
+		return err;
+	}
+	set_bit(SOCK_SUPPORT_ZC, &sock->flags);
+	module_put(old->owner);
+	return 0;
+}
+
+/*
+ * Only an accepted child gets our ULP, with our state: the copy
+ * sk_clone_lock() made of the listener's is dropped (no reference was
+ * taken for it).
+ */
+static void ws_ulp_clone(const struct request_sock *req, struct sock *newsk,
+			 const gfp_t priority)
+{
+	inet_csk(newsk)->icsk_ulp_ops = NULL;
+}
+
+/*
+ * The sock is destroyed with our ULP still set: the release of its last
+ * handle never came through us, because a setsockopt(IPV6_ADDRFORM) that
+ * was past our operations when the socket was adopted replaced them.  Free
+ * the state it left behind and the module reference those operations held.
+ */
+static void ws_ulp_release(struct sock *sk)
+{
+	struct wsclose_sock *ws = ws_of(sk);
+
+	if (!ws)
+		return;
+	ws_detach(sk, ws);
+	module_put(THIS_MODULE);
+}
+
+static struct tcp_ulp_ops ws_ulp = {
+	.name		= "wsclose",
+	.owner		= THIS_MODULE,
+	.init		= ws_ulp_init,
+	.clone		= ws_ulp_clone,
+	.release	= ws_ulp_release,
+};
 
 static long ws_ioctl_adopt(struct wsclose_adopt_args __user *uargs)
 {
@@ -1563,11 +1713,16 @@ static int __init wsclose_init(void)
 	err = register_pernet_subsys(&ws_net_ops);
 	if (err)
 		goto free_wq;
-	err = misc_register(&ws_misc);
+	err = tcp_register_ulp(&ws_ulp);
 	if (err)
 		goto unregister;
+	err = misc_register(&ws_misc);
+	if (err)
+		goto unregister_ulp;
 	return 0;
 
+unregister_ulp:
+	tcp_unregister_ulp(&ws_ulp);
 unregister:
 	unregister_pernet_subsys(&ws_net_ops);
 free_wq:
@@ -1578,6 +1733,7 @@ free_wq:
 static void __exit wsclose_exit(void)
 {
 	misc_deregister(&ws_misc);
+	tcp_unregister_ulp(&ws_ulp);
 	ws_stop_reapers();
 	unregister_pernet_subsys(&ws_net_ops);
 }
@@ -1589,3 +1745,4 @@ MODULE_AUTHOR("The wsclose developers");
 MODULE_DESCRIPTION("Winsock close semantics (WSPCloseSocket) for Linux sockets");
 MODULE_LICENSE("GPL");
 MODULE_VERSION("0.1");
+MODULE_ALIAS_TCP_ULP("wsclose");

@@ -709,6 +709,85 @@ static void accept_leaves_foreign_user_data(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, module_refcount(p->ws->ops->owner) > 0, true);
 }
 
+/*
+ * A setsockopt() that was already past the socket's operations when the
+ * socket was adopted reaches the protocol itself: TCP_ULP then finds our
+ * ULP in the slot (EEXIST) instead of replacing our operations.  Old main
+ * had no ULP: "wsclose" was unknown (ENOENT), and a real ULP such as kTLS
+ * swapped the operations and leaked the state.
+ */
+static void inflight_tcp_ulp_finds_the_slot_taken(struct kunit *test)
+{
+	char name[] = "wsclose";
+	struct pair *p = test->priv;
+	const struct proto_ops *ops;
+	struct sock *sk;
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, ws_create(AF_INET, SOCK_STREAM, &p->ws), 0);
+	sk = p->ws->sk;
+	ops = p->ws->ops;
+	ret = sk->sk_prot->setsockopt(sk, SOL_TCP, TCP_ULP,
+				      KERNEL_SOCKPTR(name), strlen(name));
+	KUNIT_EXPECT_EQ(test, ret, -EEXIST);
+	KUNIT_EXPECT_PTR_EQ(test, p->ws->ops, ops);
+	KUNIT_EXPECT_STREQ(test, inet_csk(sk)->icsk_ulp_ops->name, "wsclose");
+}
+
+/*
+ * The same for IPV6_ADDRFORM, which TCP allows on a connection to a
+ * v4-mapped address and which swaps the operations of the socket for
+ * inet_stream_ops: the socket's release then never comes through us.  The
+ * ULP's release, when the sock is destroyed, frees the state and puts the
+ * module reference the replaced operations held.  Old main leaked both.
+ */
+static void inflight_addrform_leaves_nothing_behind(struct kunit *test)
+{
+	struct sockaddr_in addr = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	struct sockaddr_in6 mapped = {
+		.sin6_family = AF_INET6,
+		.sin6_addr.s6_addr32 = { 0, 0, htonl(0xffff),
+					 htonl(INADDR_LOOPBACK) },
+	};
+	struct pair *p = test->priv;
+	int val = AF_INET, held, ret, i;
+	struct module *owner;
+	struct sock *sk;
+
+	ret = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+			       &p->peer);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	ret = kernel_bind(p->peer, (struct sockaddr *)&addr, sizeof(addr));
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, kernel_listen(p->peer, 4), 0);
+	ret = kernel_getsockname(p->peer, (struct sockaddr *)&addr);
+	KUNIT_ASSERT_EQ(test, ret, (int)sizeof(addr));
+	mapped.sin6_port = addr.sin_port;
+
+	KUNIT_ASSERT_EQ(test, ws_create(AF_INET6, SOCK_STREAM, &p->ws), 0);
+	ret = kernel_connect(p->ws, (struct sockaddr *)&mapped,
+			     sizeof(mapped), 0);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	owner = p->ws->ops->owner;
+	held = module_refcount(owner);	/* the operations' and the ULP's */
+
+	sk = p->ws->sk;
+	ret = sk->sk_prot->setsockopt(sk, SOL_IPV6, IPV6_ADDRFORM,
+				      KERNEL_SOCKPTR(&val), sizeof(val));
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_PTR_NE(test, p->ws->ops->owner, owner);
+
+	set_linger(p->ws, true, 0);	/* destroyed at once, by the reset */
+	sock_release(p->ws);
+	p->ws = NULL;
+	for (i = 0; i < 100 && module_refcount(owner) != held - 2; i++)
+		msleep(20);
+	KUNIT_EXPECT_EQ(test, module_refcount(owner), held - 2);
+}
+
 static struct kunit_case wsclose_cases[] = {
 	KUNIT_CASE(close_decide_every_combination),
 	KUNIT_CASE_PARAM(close_decide_row, close_rows_gen_params),
@@ -727,6 +806,8 @@ static struct kunit_case wsclose_cases[] = {
 	KUNIT_CASE(udp_connected_close_is_immediate),
 	KUNIT_CASE(adopt_refuses_foreign_user_data),
 	KUNIT_CASE(accept_leaves_foreign_user_data),
+	KUNIT_CASE(inflight_tcp_ulp_finds_the_slot_taken),
+	KUNIT_CASE(inflight_addrform_leaves_nothing_behind),
 	{}
 };
 

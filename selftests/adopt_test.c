@@ -1035,4 +1035,158 @@ TEST(program_reuses_every_low_number)
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("step %d failed", WEXITSTATUS(status));
 }
 
+/* ---- the TCP upper layer protocol "wsclose" ------------------------------- */
+
+static int set_ulp(int fd, const char *name)
+{
+	return setsockopt(fd, IPPROTO_TCP, TCP_ULP, name, strlen(name)) ?
+	       errno : 0;
+}
+
+/* The ULP the socket carries, "" for none. */
+static const char *get_ulp(int fd, char *buf, socklen_t size)
+{
+	socklen_t len = size - 1;
+
+	memset(buf, 0, size);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_ULP, buf, &len))
+		return "(error)";
+	return buf;
+}
+
+/*
+ * setsockopt(TCP_ULP, "wsclose") adopts a TCP socket without the device,
+ * with the same result as WSCLOSE_IOC_ADOPT, and the ULP stays while the
+ * socket is ours: a second TCP_ULP (or a second adoption) is refused.
+ * Old main: no such ULP (ENOENT).
+ */
+TEST(ulp_adopts_tcp)
+{
+	int families[2] = { AF_INET, AF_INET6 }, i, s, peer, outcome, err;
+	char buf[32], b;
+
+	for (i = 0; i < 2; i++) {
+		s = socket(families[i], SOCK_STREAM, 0);
+		ASSERT_LE(0, s);
+		EXPECT_STREQ("", get_ulp(s, buf, sizeof(buf)));
+		ASSERT_EQ(0, set_ulp(s, "wsclose"));
+		expect_adopted(_metadata, s, families[i], SOCK_STREAM);
+		EXPECT_STREQ("wsclose", get_ulp(s, buf, sizeof(buf)));
+		EXPECT_EQ(EOPNOTSUPP, set_ulp(s, "wsclose"));
+		EXPECT_EQ(EOPNOTSUPP, set_ulp(s, "tls"));
+		EXPECT_EQ(EALREADY, adopt_errno(s, 0));
+		EXPECT_EQ(1, query_handles(s));
+
+		peer = connect_peer(s, families[i], 0);
+		ASSERT_LE(0, peer);
+		EXPECT_TRUE(still_talks(s, peer));
+		EXPECT_EQ(0, wsclose_closesocket_outcome(s, 0, &outcome, &err));
+		EXPECT_EQ(WSCLOSE_OUTCOME_GRACEFUL, outcome);
+		EXPECT_EQ(0, recv(peer, &b, 1, 0));	/* EOF */
+		close(peer);
+	}
+}
+
+/*
+ * What the ULP cannot adopt, it refuses with nothing changed: a UDP
+ * socket (TCP options do not apply: ENOPROTOOPT), and a TCP socket in
+ * a state the device refuses too.  The library then asks the device.
+ */
+TEST(ulp_refusals_change_nothing)
+{
+	int u, a, b;
+
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_LE(0, u);
+	EXPECT_EQ(ENOPROTOOPT, set_ulp(u, "wsclose"));
+	EXPECT_TRUE(not_adopted(u));
+	EXPECT_EQ(0, wsclose_adopt(u));		/* through the device */
+	expect_adopted(_metadata, u, AF_INET, SOCK_DGRAM);
+	close(u);
+
+	/* a name the module does not register is not ours either */
+	ASSERT_EQ(0, tcp_pair(AF_INET, &a, &b));
+	EXPECT_EQ(ENOENT, set_ulp(a, "wsclos"));
+	EXPECT_TRUE(not_adopted(a));
+	EXPECT_TRUE(still_talks(a, b));
+	close(a);
+	close(b);
+}
+
+/*
+ * A listener adopted through the ULP: connections accepted on it are
+ * wsclose sockets carrying the ULP; the connecting end, a plain socket,
+ * carries none.  The children queued before the accept do not keep the
+ * listener's ULP without its state (the clone drops it).
+ */
+TEST(ulp_listener_children)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loop_addr(AF_INET, &ss, 0);
+	int l, c, acc, outcome, err;
+	char buf[32];
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&ss, len));
+	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&ss, &len));
+	ASSERT_EQ(0, listen(l, 4));
+	ASSERT_EQ(0, set_ulp(l, "wsclose"));
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, connect(c, (struct sockaddr *)&ss, len));
+	acc = accept(l, NULL, NULL);
+	ASSERT_LE(0, acc);
+	expect_adopted(_metadata, acc, AF_INET, SOCK_STREAM);
+	EXPECT_STREQ("wsclose", get_ulp(acc, buf, sizeof(buf)));
+	EXPECT_STREQ("", get_ulp(c, buf, sizeof(buf)));
+	EXPECT_TRUE(still_talks(acc, c));
+	EXPECT_EQ(0, wsclose_closesocket_outcome(acc, 0, &outcome, &err));
+	EXPECT_EQ(WSCLOSE_OUTCOME_GRACEFUL, outcome);
+	EXPECT_EQ(0, wsclose_closesocket_outcome(l, 0, &outcome, &err));
+	EXPECT_EQ(WSCLOSE_OUTCOME_GRACEFUL, outcome);
+	close(c);
+}
+
+/*
+ * Every way in takes the module references it gives back: the device and
+ * the ULP, TCP and UDP, a listener and its accepted child.  The count
+ * (/sys/module/wsclose/refcnt) is back where it was once they are closed.
+ */
+TEST(module_references_balance)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loop_addr(AF_INET6, &ss, 0);
+	long before = read_long("/sys/module/wsclose/refcnt");
+	int s, u, l, c, acc;
+
+	ASSERT_LE(0, before);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	u = socket(AF_INET6, SOCK_DGRAM, 0);
+	ASSERT_LE(0, s);
+	ASSERT_LE(0, u);
+	EXPECT_EQ(0, adopt_errno(s, 0));	/* the device */
+	EXPECT_EQ(0, adopt_errno(u, 0));
+	EXPECT_LT(before, read_long("/sys/module/wsclose/refcnt"));
+	close(s);
+	close(u);
+
+	l = socket(AF_INET6, SOCK_STREAM, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&ss, len));
+	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&ss, &len));
+	ASSERT_EQ(0, listen(l, 4));
+	ASSERT_EQ(0, set_ulp(l, "wsclose"));	/* the ULP */
+	c = socket(AF_INET6, SOCK_STREAM, 0);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, connect(c, (struct sockaddr *)&ss, len));
+	acc = accept(l, NULL, NULL);
+	ASSERT_LE(0, acc);
+	expect_adopted(_metadata, acc, AF_INET6, SOCK_STREAM);
+	close(acc);
+	close(l);
+	close(c);
+	EXPECT_EQ(before, read_long("/sys/module/wsclose/refcnt"));
+}
+
 TEST_HARNESS_MAIN

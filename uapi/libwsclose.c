@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
@@ -75,7 +76,8 @@ static int fail(int *err, int errnum)
 	return -1;
 }
 
-int wsclose_adopt(int fd)
+/* The device: every family and type, and the exact reason for a refusal. */
+static int adopt_by_device(int fd)
 {
 	struct wsclose_adopt_args args = { .fd = (unsigned int)fd };
 	int dev, ret, saved;
@@ -92,6 +94,27 @@ int wsclose_adopt(int fd)
 	close(dev);
 	errno = saved;
 	return ret < 0 ? -1 : 0;
+}
+
+/*
+ * A TCP socket adopts itself through the module's TCP upper layer
+ * protocol, without a path lookup and an open and close of the device.
+ * Its refusals are less precise (EEXIST for "already adopted" and "kTLS"
+ * alike, ENOPROTOOPT for UDP, ENOENT without the module), so any failure
+ * asks the device, which changes nothing either and says exactly why.
+ */
+static int adopt_by_ulp(int fd)
+{
+	static const char ulp[] = "wsclose";
+
+	return setsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, sizeof(ulp) - 1);
+}
+
+int wsclose_adopt(int fd)
+{
+	if (adopt_by_ulp(fd) == 0)
+		return 0;
+	return adopt_by_device(fd);
 }
 
 /*
@@ -114,6 +137,7 @@ static int socket_args_errno(int domain, int type, int protocol)
 
 int wsclose_socket(int domain, int type, int protocol)
 {
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	int s, saved = socket_args_errno(domain, type, protocol);
 
 	if (saved) {
@@ -123,7 +147,8 @@ int wsclose_socket(int domain, int type, int protocol)
 	s = socket(domain, type, protocol);
 	if (s < 0)
 		return -1;
-	if (wsclose_adopt(s) < 0) {
+	/* a datagram socket goes to the device at once */
+	if ((base == SOCK_DGRAM ? adopt_by_device(s) : wsclose_adopt(s)) < 0) {
 		saved = errno;
 		close(s);
 		errno = saved;
