@@ -396,9 +396,10 @@ static __poll_t ws_poll(struct file *file, struct socket *sock,
 static int ws_private_ioctl(struct socket *sock, unsigned int cmd,
 			    void __user *argp);
 
+/* The driver's own numbers: no other protocol or driver interprets them. */
 static bool ws_private_cmd(unsigned int cmd)
 {
-	return cmd >= SIOCPROTOPRIVATE && cmd <= SIOCPROTOPRIVATE + 15;
+	return _IOC_TYPE(cmd) == _IOC_TYPE(WSCLOSE_SIOC_CLOSE);
 }
 
 static int ws_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
@@ -1321,9 +1322,8 @@ static int ws_ioctl_duplicate(struct socket *sock,
 }
 
 /*
- * The commands of SIOCPROTOPRIVATE..+15 that the socket layer passes to
- * the socket's own operations.  They work on closed sockets and handles
- * too, to say so.
+ * The per-socket commands, which the socket layer passes to the socket's
+ * own operations.  They work on closed sockets and handles too, to say so.
  */
 static int ws_private_ioctl(struct socket *sock, unsigned int cmd,
 			    void __user *argp)

@@ -259,10 +259,13 @@ static void abi_layout(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, _IOC_DIR(WSCLOSE_IOC_ADOPT), _IOC_WRITE);
 	KUNIT_EXPECT_EQ(test, _IOC_SIZE(WSCLOSE_IOC_ADOPT),
 			sizeof(struct wsclose_adopt_args));
-	/* the per-socket commands: the protocol-private range */
-	KUNIT_EXPECT_EQ(test, WSCLOSE_SIOC_CLOSE, SIOCPROTOPRIVATE);
-	KUNIT_EXPECT_EQ(test, WSCLOSE_SIOC_QUERY, SIOCPROTOPRIVATE + 1);
-	KUNIT_EXPECT_EQ(test, WSCLOSE_SIOC_DUPLICATE, SIOCPROTOPRIVATE + 2);
+	/* the per-socket commands: the driver's own range, sized, directed */
+	KUNIT_EXPECT_EQ(test, WSCLOSE_SIOC_CLOSE,
+			_IOWR('W', 0x85, struct wsclose_close_args));
+	KUNIT_EXPECT_EQ(test, WSCLOSE_SIOC_QUERY,
+			_IOR('W', 0x86, struct wsclose_query_args));
+	KUNIT_EXPECT_EQ(test, WSCLOSE_SIOC_DUPLICATE,
+			_IOW('W', 0x87, struct wsclose_dup_args));
 	/* the outcome values are ABI too */
 	KUNIT_EXPECT_EQ(test, WSCLOSE_OUTCOME_NOT_LAST_HANDLE, 1);
 	KUNIT_EXPECT_EQ(test, WSCLOSE_OUTCOME_TIMED_OUT_RESET, 5);

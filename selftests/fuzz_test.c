@@ -224,6 +224,18 @@ TEST(adopt_fuzz)
 	munmap(page, 4096);
 }
 
+/*
+ * The commands the fuzzer sends: the three per-socket ones (close and
+ * duplicate twice as often: they change things), numbers of the range
+ * that mean nothing (ENOTTY everywhere).
+ */
+static const unsigned int fuzz_cmds[8] = {
+	WSCLOSE_SIOC_CLOSE, WSCLOSE_SIOC_CLOSE, WSCLOSE_SIOC_QUERY,
+	WSCLOSE_SIOC_DUPLICATE, WSCLOSE_SIOC_DUPLICATE,
+	_IOWR('W', 0x88, struct wsclose_close_args), _IO('W', 0x8f),
+	_IOR('W', 0x80, __u64),
+};
+
 /* WSCLOSE_SIOC_* with garbage, on wsclose sockets and on other files. */
 TEST(sioc_fuzz)
 {
@@ -243,7 +255,7 @@ TEST(sioc_fuzz)
 
 	for (i = 0; i < ITERATIONS; i++) {
 		uint64_t r = rnd();
-		unsigned int cmd = SIOCPROTOPRIVATE + ((r >> 2) & 15);
+		unsigned int cmd = fuzz_cmds[(r >> 2) & 7];
 		int ws = (r & 3) != 0;
 		int fd, ret, e;
 		uint32_t *a;
@@ -252,14 +264,11 @@ TEST(sioc_fuzz)
 		if (ws)
 			fd = (r >> 6) & 1 ? t.ws_tcp : t.ws_udp;
 		else {
-			/*
-			 * Not AF_UNIX: its SIOCPROTOPRIVATE is SIOCUNIXFILE
-			 * (see unix_socket_is_not_ours).
-			 */
 			const int other[] = { t.plain_tcp, t.plain_udp,
-					      t.pipe[0], t.reg, t.devnull, t.dev };
+					      t.pipe[0], t.reg, t.devnull, t.dev,
+					      t.unix_sock };
 
-			fd = other[(r >> 6) % 6];
+			fd = other[(r >> 6) % 7];
 		}
 		switch ((r >> 25) & 7) {
 		case 0: arg = NULL; break;
@@ -399,17 +408,10 @@ TEST(other_descriptors_untouched)
 }
 
 /*
- * AF_UNIX gives SIOCPROTOPRIVATE + 0 a meaning of its own (SIOCUNIXFILE:
- * open the bound socket's file with O_PATH, for CAP_NET_ADMIN).  The
- * library must not take a bound unix socket for a wsclose socket, nor
- * leave a descriptor behind: WSAENOTSOCK, and the descriptor table as it
- * was.
- */
-/*
- * A raw socket may name TCP or UDP as its protocol, and on IPv4/IPv6 raw
- * sockets SIOCPROTOPRIVATE.. are the multicast-routing queries.  Not a
- * wsclose socket: WSAENOTSOCK, and the socket left as it was.  (Before:
- * the query ran and its answer came back as WSAEINVAL, or as success.)
+ * A raw socket may name TCP or UDP as its protocol; on IPv4/IPv6 raw
+ * sockets the protocol-private ioctls are multicast-routing queries, which
+ * is why the per-socket commands have numbers of their own.  Not a wsclose
+ * socket: WSAENOTSOCK, and the socket left as it was.
  */
 TEST(raw_socket_is_not_ours)
 {
@@ -425,6 +427,13 @@ TEST(raw_socket_is_not_ours)
 	close(r);
 }
 
+/*
+ * AF_UNIX gives SIOCPROTOPRIVATE + 0 a meaning of its own (SIOCUNIXFILE:
+ * open the bound socket's file with O_PATH, for CAP_NET_ADMIN).  The
+ * library must not take a bound unix socket for a wsclose socket, nor
+ * leave a descriptor behind: WSAENOTSOCK, and the descriptor table as it
+ * was.
+ */
 TEST(unix_socket_is_not_ours)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX,

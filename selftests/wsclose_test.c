@@ -280,7 +280,10 @@ TEST(bad_pointers_and_commands)
 	/* nor the device's on a socket, nor unused private commands */
 	EXPECT_EQ(-1, ioctl(s, WSCLOSE_IOC_ADOPT, &c));
 	EXPECT_EQ(ENOTTY, errno);
-	EXPECT_EQ(-1, ioctl(s, SIOCPROTOPRIVATE + 15, &c));
+	EXPECT_EQ(-1, ioctl(s, _IOWR('W', 0x8f, struct wsclose_close_args), &c));
+	EXPECT_EQ(ENOTTY, errno);
+	/* the protocol-private range is the protocol's again */
+	EXPECT_EQ(-1, ioctl(s, SIOCPROTOPRIVATE, &c));
 	EXPECT_EQ(ENOTTY, errno);
 
 	EXPECT_EQ(before, count_fds());

@@ -33,37 +33,43 @@ static int not_ours(void)
 }
 
 /*
- * The per-socket commands are ioctls in the protocol-private range, which
- * other protocols use for commands of their own (AX.25 and X.25 sockets
- * set things with them; IPv4/IPv6 raw sockets answer multicast routing
- * queries).  So they are sent only to a TCP or UDP socket (a stream or
- * datagram socket of those protocols: a raw socket may name them too),
- * and with room for whatever another protocol might still copy back.
+ * The per-socket commands are ioctls of the driver's own numbers on the
+ * socket descriptor, which nothing else interprets: one system call, with
+ * no need to look at the descriptor first.  Only when one fails is the
+ * descriptor looked at, to tell "not a wsclose socket" from the command's
+ * own errors: other files answer an ioctl they do not know with ENOTTY,
+ * some socket families with EOPNOTSUPP, some drivers with EINVAL (which
+ * the commands also return for bad flags: then the descriptor is looked
+ * at).
  */
 union ws_sioc_args {
 	struct wsclose_close_args close;
 	struct wsclose_query_args query;
 	struct wsclose_dup_args dup;
-	unsigned char room[128];
 };
+
+/* Whether @s is a TCP or UDP socket (of the kinds that can be ours). */
+static int tcp_or_udp(int s)
+{
+	int proto = -1, type = -1;
+	socklen_t len = sizeof(proto);
+
+	if (getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &proto, &len))
+		return 0;
+	len = sizeof(type);
+	if (getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &len))
+		return 0;
+	return (proto == IPPROTO_TCP && type == SOCK_STREAM) ||
+	       (proto == IPPROTO_UDP && type == SOCK_DGRAM);
+}
 
 static int ws_sioc(int s, unsigned long cmd, union ws_sioc_args *args)
 {
-	int proto = -1, type = -1, ret;
-	socklen_t len = sizeof(proto);
+	int ret = ioctl(s, cmd, args);
 
-	/* either fails when @s is not open, or not a socket */
-	if (getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0) {
-		len = sizeof(type);
-		getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &len);
-	}
-	if (!(proto == IPPROTO_TCP && type == SOCK_STREAM) &&
-	    !(proto == IPPROTO_UDP && type == SOCK_DGRAM)) {
-		errno = not_ours();
-		return -1;
-	}
-	ret = ioctl(s, cmd, args);
-	if (ret < 0 && (errno == ENOTTY || errno == EBADF))
+	if (ret < 0 && (errno == ENOTTY || errno == EBADF ||
+			errno == EOPNOTSUPP ||
+			(errno == EINVAL && !tcp_or_udp(s))))
 		errno = not_ours();
 	return ret;
 }

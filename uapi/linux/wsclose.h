@@ -5,27 +5,31 @@
  * A socket becomes a wsclose socket by adoption: the caller makes it with
  * socket(2) or accept(2), so that every check that applies to sockets
  * (seccomp, audit, LSM, namespaces, accounting) has applied, and hands it
- * to the device /dev/wsclose with WSCLOSE_IOC_ADOPT.  The device creates
- * nothing.  From then on the socket's close and teardown follow the
- * Winsock rules, and the per-socket commands (close, query, duplicate) are
- * ioctls on the socket descriptor itself, in the protocol-private range
- * SIOCPROTOPRIVATE..SIOCPROTOPRIVATE + 15 that the socket layer passes to
- * the socket's own operations.  On a socket that is not a wsclose socket
- * those commands fail (ENOTTY from the socket layer; the library reports
- * ENOTSOCK).
+ * to the device /dev/wsclose with WSCLOSE_IOC_ADOPT (a TCP socket can
+ * also adopt itself with setsockopt(SOL_TCP, TCP_ULP, "wsclose")).  The
+ * device creates nothing.  From then on the socket's close and teardown
+ * follow the Winsock rules, and the per-socket commands (close, query,
+ * duplicate) are ioctls on the socket descriptor itself.  They use this
+ * driver's own ioctl numbers, which the socket layer passes to the
+ * socket's operations and no other protocol or driver interprets (unlike
+ * the SIOCPROTOPRIVATE range, where AX.25 and X.25 sockets set things and
+ * raw sockets answer multicast-routing queries): on any descriptor that is
+ * not a wsclose socket they change nothing and fail, with ENOTTY from a
+ * socket of another kind or most other files (EOPNOTSUPP from some socket
+ * families; the library reports ENOTSOCK).
  *
  * Every argument structure has fixed-width, naturally aligned fields, the
  * same for 32-bit and 64-bit callers; padding and unused flag bits must be
  * zero (EINVAL otherwise).  Unreadable or unwritable argument pointers fail
  * with EFAULT; unknown device commands with ENOTTY.
  *
- * Device ioctl range: 'W' 0x80-0x8F.
+ * Ioctl range: 'W' 0x80-0x8F (0x84 on the device, 0x85-0x87 on sockets).
  */
 #ifndef __LINUX_WSCLOSE_H
 #define __LINUX_WSCLOSE_H
 
+#include <linux/ioctl.h>
 #include <linux/types.h>
-#include <linux/sockios.h>
 
 /**
  * struct wsclose_adopt_args - WSCLOSE_IOC_ADOPT (on /dev/wsclose)
@@ -152,8 +156,8 @@ struct wsclose_dup_args {
 
 #define WSCLOSE_IOC_ADOPT	_IOW('W', 0x84, struct wsclose_adopt_args)
 
-#define WSCLOSE_SIOC_CLOSE	(SIOCPROTOPRIVATE + 0)
-#define WSCLOSE_SIOC_QUERY	(SIOCPROTOPRIVATE + 1)
-#define WSCLOSE_SIOC_DUPLICATE	(SIOCPROTOPRIVATE + 2)
+#define WSCLOSE_SIOC_CLOSE	_IOWR('W', 0x85, struct wsclose_close_args)
+#define WSCLOSE_SIOC_QUERY	_IOR('W', 0x86, struct wsclose_query_args)
+#define WSCLOSE_SIOC_DUPLICATE	_IOW('W', 0x87, struct wsclose_dup_args)
 
 #endif /* __LINUX_WSCLOSE_H */
