@@ -1106,15 +1106,17 @@ static bool ws_implicit_nonblock(const struct file *file)
  * was open (handles are symmetric: the first one and duplicates alike);
  * if it was the socket's last handle, that is the socket's implicit close.
  * The struct socket that goes last takes the sock to the protocol's
- * release.  The first handle's struct socket is the one the sock is
- * grafted to (its wait queue is the socket's): if it goes while duplicates
- * remain, its inode is kept until then.
+ * release: its own, or, once the socket was duplicated, the backing
+ * socket's (ws_graft_backing()), whose operations are the ones a raced
+ * IPV6_ADDRFORM may have changed.  The first handle's inode, whose wait
+ * queue is the sock's, is kept until then.
  */
 static int ws_release(struct socket *sock)
 {
 	const struct proto_ops *orig = ws_orig(sock);
 	struct sock *sk = sock->sk;
 	struct wsclose_sock *ws = sk ? ws_of(sk) : NULL;
+	struct socket *backing;
 	struct inode *inode;
 	bool last, final;
 	int ret;
@@ -1135,10 +1137,7 @@ static int ws_release(struct socket *sock)
 
 	spin_lock(&ws->lock);
 	final = !--ws->files;
-	if (!final && sock == sk->sk_socket) {
-		ws->first_inode = SOCK_INODE(sock);
-		ihold(ws->first_inode);
-	}
+	backing = ws->backing;
 	inode = ws->first_inode;
 	spin_unlock(&ws->lock);
 	if (!final)
@@ -1155,7 +1154,12 @@ static int ws_release(struct socket *sock)
 		release_sock(sk);
 	}
 	ws_detach(sk, ws);
-	ret = orig->release(sock);
+	if (backing) {
+		sock_release(backing);
+		ret = 0;
+	} else {
+		ret = orig->release(sock);
+	}
 	if (inode)
 		iput(inode);
 	return ret;
@@ -1263,25 +1267,76 @@ static int ws_ioctl_query(struct socket *sock,
 }
 
 /*
+ * The first duplication of a socket grafts its sock to a socket of the
+ * driver's own, made here, which no descriptor refers to and which lives
+ * until the last handle is released.  From then on every handle is a
+ * socket alike that merely shares the sock: none of them is what
+ * sk->sk_socket names, so no handle's release can take the sock with it,
+ * and a setsockopt(IPV6_ADDRFORM) that was already under way when the
+ * socket was adopted, and replaces the operations of sk->sk_socket, changes
+ * those of the backing socket, which only its final release uses, and not
+ * a handle's.  The sock's wait queue stays the first handle's (its waiters
+ * stay where they are): that handle's inode is held until the end.
+ */
+static int ws_graft_backing(struct socket *sock, struct wsclose_sock *ws)
+{
+	struct sock *sk = sock->sk;
+	struct socket *backing;
+	int err;
+
+	err = sock_create_lite(sk->sk_family, sock->type, sk->sk_protocol,
+			       &backing);
+	if (err)
+		return err;
+	lock_sock(sk);
+	err = 0;
+	if (ws->backing)
+		goto out;	/* another duplication made it first */
+	/* the operations were replaced under us: not ours any more */
+	err = -ENOTSOCK;
+	if (READ_ONCE(sk->sk_socket) != sock || !ws_is_ours(sock))
+		goto out;
+	__module_get(ws_orig(sock)->owner);
+	backing->ops = ws_orig(sock);
+	backing->sk = sk;
+	backing->state = sock->state;
+	ihold(SOCK_INODE(sock));
+	write_lock_bh(&sk->sk_callback_lock);
+	backing->flags = READ_ONCE(sock->flags);
+	WRITE_ONCE(sk->sk_socket, backing);
+	write_unlock_bh(&sk->sk_callback_lock);
+	spin_lock(&ws->lock);
+	ws->backing = backing;
+	ws->first_inode = SOCK_INODE(sock);
+	spin_unlock(&ws->lock);
+	backing = NULL;
+	err = 0;
+out:
+	release_sock(sk);
+	if (backing)
+		sock_release(backing);
+	return err;
+}
+
+/*
  * A new handle: a socket of its own, made through the socket layer
  * (sock_create_lite(): the LSM hooks label it), sharing the sock.
  */
-static int ws_ioctl_duplicate(struct socket *sock,
-			      struct wsclose_dup_args __user *uargs)
+VISIBLE_IF_KUNIT int wsclose_duplicate(struct socket *sock,
+				       struct socket **res)
 {
 	struct sock *sk = sock->sk;
 	struct wsclose_sock *ws = ws_of(sk);
-	struct wsclose_dup_args args;
 	struct socket *dsock;
-	struct file *dfile;
-	int fd, err;
+	int err;
 
-	if (copy_from_user(&args, uargs, sizeof(args)))
-		return -EFAULT;
-	if (args.pad || (args.flags & ~WSCLOSE_DUP_CLOEXEC))
-		return -EINVAL;
 	if (ws_gate(sock))
 		return -ENOTSOCK;
+	if (!READ_ONCE(ws->backing)) {
+		err = ws_graft_backing(sock, ws);
+		if (err)
+			return err;
+	}
 	err = sock_create_lite(sk->sk_family, sock->type, sk->sk_protocol,
 			       &dsock);
 	if (err)
@@ -1301,10 +1356,31 @@ static int ws_ioctl_duplicate(struct socket *sock,
 	}
 	/* From here on, releasing dsock undoes all of the above. */
 	dsock->state = READ_ONCE(sock->state);
+	if (test_bit(SOCK_SUPPORT_ZC, &sock->flags))
+		set_bit(SOCK_SUPPORT_ZC, &dsock->flags);
 	dsock->sk = sk;
 	__module_get(THIS_MODULE);
 	WRITE_ONCE(dsock->ops, &ws_proto(sock)->ops);
+	*res = dsock;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(wsclose_duplicate);
 
+static int ws_ioctl_duplicate(struct socket *sock,
+			      struct wsclose_dup_args __user *uargs)
+{
+	struct wsclose_dup_args args;
+	struct socket *dsock;
+	struct file *dfile;
+	int fd, err;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	if (args.pad || (args.flags & ~WSCLOSE_DUP_CLOEXEC))
+		return -EINVAL;
+	err = wsclose_duplicate(sock, &dsock);
+	if (err)
+		return err;
 	fd = get_unused_fd_flags(args.flags & WSCLOSE_DUP_CLOEXEC ?
 				 O_CLOEXEC : 0);
 	if (fd < 0) {

@@ -54,7 +54,8 @@ struct wsclose_sock {
 	unsigned long deadline;		/* jiffies; set when the close commits */
 	unsigned int handles;		/* handles not yet closed */
 	unsigned int files;		/* handles' struct sockets not released */
-	struct inode *first_inode;	/* held: the first handle went first */
+	struct socket *backing;		/* the sock's socket once duplicated */
+	struct inode *first_inode;	/* held then: its wait queue is the sock's */
 	struct sock *sk;		/* owner, for the ownership check */
 };
 
@@ -101,6 +102,7 @@ int wsclose_commit_decide(const struct wsclose_commit_in *in);
 int wsclose_check_close_args(const struct wsclose_close_args *a);
 int wsclose_adopt(struct socket *sock);
 int wsclose_close(struct socket *sock, bool nonblock);
+int wsclose_duplicate(struct socket *sock, struct socket **res);
 #endif
 
 #endif /* _WSCLOSE_INTERNAL_H */

@@ -737,14 +737,8 @@ static void inflight_tcp_ulp_finds_the_slot_taken(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, inet_csk(sk)->icsk_ulp_ops->name, "wsclose");
 }
 
-/*
- * The same for IPV6_ADDRFORM, which TCP allows on a connection to a
- * v4-mapped address and which swaps the operations of the socket for
- * inet_stream_ops: the socket's release then never comes through us.  The
- * ULP's release, when the sock is destroyed, frees the state and puts the
- * module reference the replaced operations held.  Old main leaked both.
- */
-static void inflight_addrform_leaves_nothing_behind(struct kunit *test)
+/* A wsclose IPv6 TCP socket connected to a v4-mapped plain listener. */
+static void mapped_connect(struct kunit *test, struct pair *p)
 {
 	struct sockaddr_in addr = {
 		.sin_family = AF_INET,
@@ -755,10 +749,7 @@ static void inflight_addrform_leaves_nothing_behind(struct kunit *test)
 		.sin6_addr.s6_addr32 = { 0, 0, htonl(0xffff),
 					 htonl(INADDR_LOOPBACK) },
 	};
-	struct pair *p = test->priv;
-	int val = AF_INET, held, ret, i;
-	struct module *owner;
-	struct sock *sk;
+	int ret;
 
 	ret = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
 			       &p->peer);
@@ -774,21 +765,82 @@ static void inflight_addrform_leaves_nothing_behind(struct kunit *test)
 	ret = kernel_connect(p->ws, (struct sockaddr *)&mapped,
 			     sizeof(mapped), 0);
 	KUNIT_ASSERT_EQ(test, ret, 0);
+}
+
+/* What a setsockopt(IPV6_ADDRFORM) past our operations does. */
+static int addrform(struct sock *sk)
+{
+	int val = AF_INET;
+
+	return sk->sk_prot->setsockopt(sk, SOL_IPV6, IPV6_ADDRFORM,
+				       KERNEL_SOCKPTR(&val), sizeof(val));
+}
+
+/* Wait until @owner's reference count is @refs (the sock is destroyed). */
+static int refs_settle(struct module *owner, int refs)
+{
+	int i;
+
+	for (i = 0; i < 100 && module_refcount(owner) != refs; i++)
+		msleep(20);
+	return module_refcount(owner);
+}
+
+/*
+ * The same for IPV6_ADDRFORM, which TCP allows on a connection to a
+ * v4-mapped address and which swaps the operations of the socket for
+ * inet_stream_ops: the socket's release then never comes through us.  The
+ * ULP's release, when the sock is destroyed, frees the state and puts the
+ * module reference the replaced operations held.  Old main leaked both.
+ */
+static void inflight_addrform_leaves_nothing_behind(struct kunit *test)
+{
+	struct pair *p = test->priv;
+	struct module *owner;
+	int held;
+
+	mapped_connect(test, p);
 	owner = p->ws->ops->owner;
 	held = module_refcount(owner);	/* the operations' and the ULP's */
-
-	sk = p->ws->sk;
-	ret = sk->sk_prot->setsockopt(sk, SOL_IPV6, IPV6_ADDRFORM,
-				      KERNEL_SOCKPTR(&val), sizeof(val));
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, addrform(p->ws->sk), 0);
 	KUNIT_EXPECT_PTR_NE(test, p->ws->ops->owner, owner);
 
 	set_linger(p->ws, true, 0);	/* destroyed at once, by the reset */
 	sock_release(p->ws);
 	p->ws = NULL;
-	for (i = 0; i < 100 && module_refcount(owner) != held - 2; i++)
-		msleep(20);
-	KUNIT_EXPECT_EQ(test, module_refcount(owner), held - 2);
+	KUNIT_EXPECT_EQ(test, refs_settle(owner, held - 2), held - 2);
+}
+
+/*
+ * The same once the socket was duplicated: the operations replaced are
+ * the backing socket's, no handle's.  The first handle goes first; the
+ * duplicate still carries data and takes the sock with it at the end.
+ * Old main replaced the first handle's operations: its release freed the
+ * sock under the duplicate (KASAN: use-after-free).
+ */
+static void inflight_addrform_spares_duplicated_handles(struct kunit *test)
+{
+	struct pair *p = test->priv;
+	const struct proto_ops *ops;
+	struct socket *dup = NULL;
+	struct module *owner;
+	int held;
+
+	mapped_connect(test, p);
+	ops = p->ws->ops;
+	owner = ops->owner;
+	held = module_refcount(owner);
+	KUNIT_ASSERT_EQ(test, wsclose_duplicate(p->ws, &dup), 0);
+	KUNIT_ASSERT_EQ(test, addrform(p->ws->sk), 0);
+	KUNIT_EXPECT_PTR_EQ(test, p->ws->ops, ops);
+	KUNIT_EXPECT_PTR_EQ(test, dup->ops, ops);
+
+	sock_release(p->ws);
+	p->ws = NULL;
+	KUNIT_EXPECT_EQ(test, send_some(dup, 10, MSG_DONTWAIT), 10);
+	set_linger(dup, true, 0);
+	sock_release(dup);
+	KUNIT_EXPECT_EQ(test, refs_settle(owner, held - 2), held - 2);
 }
 
 static struct kunit_case wsclose_cases[] = {
@@ -811,6 +863,7 @@ static struct kunit_case wsclose_cases[] = {
 	KUNIT_CASE(accept_leaves_foreign_user_data),
 	KUNIT_CASE(inflight_tcp_ulp_finds_the_slot_taken),
 	KUNIT_CASE(inflight_addrform_leaves_nothing_behind),
+	KUNIT_CASE(inflight_addrform_spares_duplicated_handles),
 	{}
 };
 
