@@ -31,6 +31,7 @@
 #include <linux/fs.h>
 #include <linux/in.h>
 #include <linux/in6.h>
+#include <linux/indirect_call_wrapper.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/net.h>
@@ -41,12 +42,14 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <net/inet_common.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_hashtables.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
 #include <net/tcp.h>
+#include <net/udp.h>
 
 #include <linux/wsclose.h>
 
@@ -66,7 +69,11 @@ struct wsclose_proto {
 	const struct proto *prot;	/* sk_prot of a plain socket */
 	struct proto_ops ops;
 	struct proto_ops closed_ops;
-};
+} __aligned(512);
+
+/* A power of two, so that finding a table from its operations is a shift. */
+static_assert((sizeof(struct wsclose_proto) &
+	       (sizeof(struct wsclose_proto) - 1)) == 0);
 
 enum { WS_INET, WS_INET6, WS_NFAMILIES };
 enum { WS_STREAM, WS_DGRAM, WS_NTYPES };
@@ -87,13 +94,17 @@ static bool ws_is_ours(const struct socket *sock)
 	return ws_ops_ours(READ_ONCE(sock->ops));
 }
 
-/* The table @sock's operations belong to (sock must be ours): no search. */
-static const struct wsclose_proto *ws_proto(const struct socket *sock)
+/* The table the operations @ops belong to (ours): no search. */
+static const struct wsclose_proto *ws_proto_of(const struct proto_ops *ops)
 {
-	const char *ops = (const char *)READ_ONCE(sock->ops);
 	const struct wsclose_proto *p = &ws_protos[0][0];
 
-	return p + (ops - (const char *)p) / sizeof(*p);
+	return p + ((const char *)ops - (const char *)p) / sizeof(*p);
+}
+
+static const struct wsclose_proto *ws_proto(const struct socket *sock)
+{
+	return ws_proto_of(READ_ONCE(sock->ops));
 }
 
 static const struct proto_ops *ws_orig(const struct socket *sock)
@@ -268,16 +279,26 @@ static int ws_closed_errno(const struct sock *sk)
 }
 
 /*
- * A call on a socket already closed to I/O, or through a handle already
- * closed, fails (ws_closed_errno()).
+ * Whether a call through the handle @sock may go on, to (*@pp)->orig: not
+ * when the socket is closed to I/O, or the handle is (its operations are
+ * the closed table); then it fails (ws_closed_errno()).  One read of the
+ * operations and one of the state: the I/O path.
  */
-static int ws_gate(const struct socket *sock)
+static __always_inline bool ws_enter(const struct socket *sock,
+				     const struct wsclose_proto **pp)
 {
-	const struct sock *sk = sock->sk;
+	const struct proto_ops *ops = READ_ONCE(sock->ops);
 
-	if (likely(ws_open(sk) && !ws_handle_closed(sock)))
-		return 0;
-	return ws_closed_errno(sk);
+	*pp = ws_proto_of(ops);
+	return likely(ops == &(*pp)->ops && ws_open(sock->sk));
+}
+
+/* 0, or why a call through @sock fails. */
+static __always_inline int ws_gate(const struct socket *sock)
+{
+	const struct wsclose_proto *p;
+
+	return ws_enter(sock, &p) ? 0 : ws_closed_errno(sock->sk);
 }
 
 /* A call that failed because the socket was closed under it was aborted. */
@@ -374,10 +395,11 @@ static void ws_wake_aborted(struct sock *sk);
 static __poll_t ws_poll(struct file *file, struct socket *sock,
 			poll_table *wait)
 {
+	const struct wsclose_proto *p;
 	struct sock *sk = sock->sk;
 	__poll_t mask;
 
-	if (!ws_open(sk) || ws_handle_closed(sock))
+	if (unlikely(!ws_enter(sock, &p)))
 		return EPOLLERR;
 	if (sock != sk->sk_socket) {
 		poll_wait(file, sk_sleep(sk), wait);
@@ -385,7 +407,8 @@ static __poll_t ws_poll(struct file *file, struct socket *sock,
 		smp_mb();
 		wait = NULL;
 	}
-	mask = ws_orig(sock)->poll(file, sock, wait);
+	mask = INDIRECT_CALL_2(p->orig->poll, tcp_poll, udp_poll, file, sock,
+			       wait);
 	if (ws_open(sk))
 		return mask;
 	/* registered after the commit's wake-up: detach it the same way */
@@ -471,26 +494,33 @@ static int ws_send_result(struct socket *sock, int ret, bool nosignal)
 	return ret;
 }
 
+/*
+ * The data path calls the protocol directly where it can: inet_sendmsg()
+ * and inet_recvmsg() serve IPv4 TCP and UDP (IPv6's are not exported).
+ */
 static int ws_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
 	bool nosignal = msg->msg_flags & MSG_NOSIGNAL;
-	int ret = ws_gate(sock);
+	const struct wsclose_proto *p;
+	int ret;
 
-	if (ret)
-		return ret;
+	if (unlikely(!ws_enter(sock, &p)))
+		return ws_closed_errno(sock->sk);
 	msg->msg_flags |= MSG_NOSIGNAL;
-	ret = ws_orig(sock)->sendmsg(sock, msg, len);
+	ret = INDIRECT_CALL_1(p->orig->sendmsg, inet_sendmsg, sock, msg, len);
 	return ws_send_result(sock, ret, nosignal);
 }
 
 static int ws_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		      int flags)
 {
-	int ret = ws_gate(sock);
+	const struct wsclose_proto *p;
+	int ret;
 
-	if (ret)
-		return ret;
-	ret = ws_orig(sock)->recvmsg(sock, msg, len, flags);
+	if (unlikely(!ws_enter(sock, &p)))
+		return ws_closed_errno(sock->sk);
+	ret = INDIRECT_CALL_1(p->orig->recvmsg, inet_recvmsg, sock, msg, len,
+			      flags);
 	/* The close shuts the receive side: an empty read was aborted. */
 	if (ret == 0 && len && !ws_open(sock->sk))
 		return ws_cancel(sock->sk);
