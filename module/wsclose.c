@@ -189,11 +189,217 @@ static int ws_attach(struct sock *sk, struct wsclose_sock *ws)
 	return err;
 }
 
+/* ---- SIGIO for every handle ------------------------------------------- */
+
+/*
+ * The socket layer sends SIGIO (sk_wake_async()) to the descriptors that
+ * asked for it (O_ASYNC) through the struct socket the sock's wait queue
+ * belongs to, the first handle's; a duplicated handle registers on its own
+ * struct socket, which the socket layer never looks at.  So from its first
+ * duplication on, a socket's wake-up callbacks are wrapped: each calls the
+ * protocol's own, then signals every other handle's registrations with the
+ * band the protocol would have used (the first handle's too when a
+ * duplicate turning O_ASYNC off cleared SOCK_FASYNC for the whole sock).
+ * TCP's own direct sk_wake_async() calls (connect done, FIN) follow a state
+ * change: the state change wrapper stands for them.
+ *
+ * The callbacks a plain TCP or UDP socket has, taken at load time from a
+ * socket of each type: the wrappers call these, and put them back.
+ */
+struct ws_callbacks {
+	void (*data_ready)(struct sock *sk);
+	void (*write_space)(struct sock *sk);
+	void (*state_change)(struct sock *sk);
+	void (*error_report)(struct sock *sk);
+};
+
+static struct ws_callbacks ws_cbs[WS_NTYPES] __ro_after_init;
+
+static const struct ws_callbacks *ws_cbs_of(const struct sock *sk)
+{
+	return &ws_cbs[sk->sk_type == SOCK_STREAM ? WS_STREAM : WS_DGRAM];
+}
+
+/*
+ * Every handle's struct socket, for the wrappers; RCU-read.  Entries are
+ * added and removed under the socket lock; the array is replaced (and the
+ * old one freed after a grace period) only to grow.  A handle's struct
+ * socket is freed an RCU grace period after its release, which removes it
+ * first, so a reader never sees a freed one.
+ */
+struct ws_socks {
+	struct rcu_head rcu;
+	unsigned int n, cap;
+	struct socket *sock[];
+};
+
+static int ws_socks_add(struct wsclose_sock *ws, struct socket *sock)
+{
+	struct ws_socks *h, *old;
+	unsigned int cap;
+
+	sock_owned_by_me(sock->sk);
+	old = rcu_dereference_protected(ws->socks,
+					lockdep_sock_is_held(sock->sk));
+	if (old && old->n < old->cap) {
+		WRITE_ONCE(old->sock[old->n], sock);
+		smp_store_release(&old->n, old->n + 1);	/* entry first */
+		return 0;
+	}
+	cap = old ? 2 * old->cap : 4;
+	h = kmalloc(struct_size(h, sock, cap), GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return -ENOMEM;
+	h->cap = cap;
+	h->n = old ? old->n : 0;
+	if (old)
+		memcpy(h->sock, old->sock, old->n * sizeof(*h->sock));
+	h->sock[h->n++] = sock;
+	rcu_assign_pointer(ws->socks, h);
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+}
+
+static void ws_socks_remove(struct wsclose_sock *ws, struct socket *sock)
+{
+	struct ws_socks *h;
+	unsigned int i;
+
+	sock_owned_by_me(sock->sk);
+	h = rcu_dereference_protected(ws->socks,
+				      lockdep_sock_is_held(sock->sk));
+	for (i = 0; h && i < h->n; i++) {
+		if (h->sock[i] != sock)
+			continue;
+		/* a reader may see the last entry twice, never a gone one */
+		WRITE_ONCE(h->sock[i], h->sock[h->n - 1]);
+		WRITE_ONCE(h->n, h->n - 1);
+		return;
+	}
+}
+
+static void ws_signal_handles(struct sock *sk, int band)
+{
+	struct socket_wq *skwq;
+	struct wsclose_sock *ws;
+	struct ws_socks *h;
+	unsigned int i;
+
+	rcu_read_lock();
+	read_lock_bh(&sk->sk_callback_lock);	/* ws_detach() frees ws */
+	ws = ws_of(sk);
+	h = ws ? rcu_dereference(ws->socks) : NULL;
+	skwq = rcu_dereference(sk->sk_wq);
+	/* acquire: pairs with ws_socks_add()'s release, entry before count */
+	for (i = 0; h && i < smp_load_acquire(&h->n); i++) {
+		struct socket_wq *wq = &READ_ONCE(h->sock[i])->wq;
+
+		/* sk_wake_async() did that one */
+		if (wq == skwq && sock_flag(sk, SOCK_FASYNC))
+			continue;
+		kill_fasync(&wq->fasync_list, SIGIO, band);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+	rcu_read_unlock();
+}
+
+/* Whether @bit is set in the sock's wait queue flags. */
+static bool ws_wq_bit(struct sock *sk, int bit)
+{
+	struct socket_wq *wq;
+	bool set;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	set = wq && test_bit(bit, &wq->flags);
+	rcu_read_unlock();
+	return set;
+}
+
+/* Not while a reader waits for the data (SOCK_WAKE_WAITD). */
+static void ws_data_ready(struct sock *sk)
+{
+	bool waiting = ws_wq_bit(sk, SOCKWQ_ASYNC_WAITDATA);
+
+	ws_cbs_of(sk)->data_ready(sk);
+	if (!waiting)
+		ws_signal_handles(sk, POLL_IN);
+}
+
+/* Only when a send found no room, and now there is (SOCK_WAKE_SPACE). */
+static void ws_write_space(struct sock *sk)
+{
+	bool nospace = ws_wq_bit(sk, SOCKWQ_ASYNC_NOSPACE);
+
+	ws_cbs_of(sk)->write_space(sk);
+	if (nospace && !ws_wq_bit(sk, SOCKWQ_ASYNC_NOSPACE))
+		ws_signal_handles(sk, POLL_OUT);
+}
+
+/* TCP's own: connected (POLL_OUT); FIN received (POLL_IN, or POLL_HUP). */
+static void ws_state_change(struct sock *sk)
+{
+	int state = READ_ONCE(sk->sk_state);
+	int shut = READ_ONCE(sk->sk_shutdown);
+
+	ws_cbs_of(sk)->state_change(sk);
+	if (sk->sk_type != SOCK_STREAM)
+		return;
+	if (state == TCP_ESTABLISHED && !shut)
+		ws_signal_handles(sk, POLL_OUT);
+	else if (shut & RCV_SHUTDOWN)
+		ws_signal_handles(sk, shut == SHUTDOWN_MASK ||
+				  state == TCP_CLOSE ? POLL_HUP : POLL_IN);
+}
+
+static void ws_error_report(struct sock *sk)
+{
+	ws_cbs_of(sk)->error_report(sk);
+	ws_signal_handles(sk, POLL_ERR);
+}
+
+/*
+ * Under sk_callback_lock: wrap the callbacks if they are the protocol's
+ * own (nothing else of anyone's is ever wrapped), or put them back.
+ */
+static void ws_wrap_callbacks(struct sock *sk)
+{
+	const struct ws_callbacks *cb = ws_cbs_of(sk);
+
+	if (sk->sk_data_ready != cb->data_ready ||
+	    sk->sk_write_space != cb->write_space ||
+	    sk->sk_state_change != cb->state_change ||
+	    sk->sk_error_report != cb->error_report)
+		return;
+	WRITE_ONCE(sk->sk_data_ready, ws_data_ready);
+	WRITE_ONCE(sk->sk_write_space, ws_write_space);
+	WRITE_ONCE(sk->sk_state_change, ws_state_change);
+	WRITE_ONCE(sk->sk_error_report, ws_error_report);
+}
+
+static void ws_unwrap_callbacks(struct sock *sk)
+{
+	const struct ws_callbacks *cb = ws_cbs_of(sk);
+
+	if (sk->sk_data_ready != ws_data_ready)
+		return;
+	WRITE_ONCE(sk->sk_data_ready, cb->data_ready);
+	WRITE_ONCE(sk->sk_write_space, cb->write_space);
+	WRITE_ONCE(sk->sk_state_change, cb->state_change);
+	WRITE_ONCE(sk->sk_error_report, cb->error_report);
+}
+
 static void ws_detach(struct sock *sk, struct wsclose_sock *ws)
 {
+	struct ws_socks *h = rcu_access_pointer(ws->socks);
+
 	write_lock_bh(&sk->sk_callback_lock);
+	ws_unwrap_callbacks(sk);
 	rcu_assign_sk_user_data(sk, NULL);
 	write_unlock_bh(&sk->sk_callback_lock);
+	if (h)
+		kfree_rcu(h, rcu);
 	kfree(ws);
 	ws_count(sk, WS_CNT_OPEN, -1);
 }
@@ -1165,6 +1371,11 @@ static int ws_release(struct socket *sock)
 	if (last)
 		ws_implicit_close(sock, ws_implicit_nonblock(sock->file));
 
+	if (READ_ONCE(ws->backing)) {
+		lock_sock(sk);
+		ws_socks_remove(ws, sock);
+		release_sock(sk);
+	}
 	spin_lock(&ws->lock);
 	final = !--ws->files;
 	backing = ws->backing;
@@ -1326,6 +1537,9 @@ static int ws_graft_backing(struct socket *sock, struct wsclose_sock *ws)
 	err = -ENOTSOCK;
 	if (READ_ONCE(sk->sk_socket) != sock || !ws_is_ours(sock))
 		goto out;
+	err = ws_socks_add(ws, sock);
+	if (err)
+		goto out;
 	__module_get(ws_orig(sock)->owner);
 	backing->ops = ws_orig(sock);
 	backing->sk = sk;
@@ -1334,6 +1548,7 @@ static int ws_graft_backing(struct socket *sock, struct wsclose_sock *ws)
 	write_lock_bh(&sk->sk_callback_lock);
 	backing->flags = READ_ONCE(sock->flags);
 	WRITE_ONCE(sk->sk_socket, backing);
+	ws_wrap_callbacks(sk);
 	write_unlock_bh(&sk->sk_callback_lock);
 	spin_lock(&ws->lock);
 	ws->backing = backing;
@@ -1391,6 +1606,13 @@ VISIBLE_IF_KUNIT int wsclose_duplicate(struct socket *sock,
 	dsock->sk = sk;
 	__module_get(THIS_MODULE);
 	WRITE_ONCE(dsock->ops, &ws_proto(sock)->ops);
+	lock_sock(sk);
+	err = ws_socks_add(ws, dsock);
+	release_sock(sk);
+	if (err) {
+		sock_release(dsock);
+		return err;
+	}
 	*res = dsock;
 	return 0;
 }
@@ -1621,6 +1843,8 @@ static void ws_ulp_clone(const struct request_sock *req, struct sock *newsk,
 			 const gfp_t priority)
 {
 	inet_csk(newsk)->icsk_ulp_ops = NULL;
+	/* nor the callbacks of a duplicated listener */
+	ws_unwrap_callbacks(newsk);
 }
 
 /*
@@ -1758,6 +1982,15 @@ static void __init ws_build_proto(struct wsclose_proto *p, int family, int type)
 	o = sock->ops;
 	p->orig = o;
 	p->prot = sock->sk->sk_prot;
+	if (!ws_cbs[type == SOCK_STREAM ? WS_STREAM : WS_DGRAM].data_ready) {
+		struct ws_callbacks *cb =
+			&ws_cbs[type == SOCK_STREAM ? WS_STREAM : WS_DGRAM];
+
+		cb->data_ready = sock->sk->sk_data_ready;
+		cb->write_space = sock->sk->sk_write_space;
+		cb->state_change = sock->sk->sk_state_change;
+		cb->error_report = sock->sk->sk_error_report;
+	}
 	sock_release(sock);
 
 	memset(ops, 0, sizeof(*ops));

@@ -13,6 +13,8 @@
 #include <linux/types.h>
 #include <linux/wsclose.h>
 
+struct ws_socks;
+
 /* <kunit/visibility.h> arrived in 6.2; these are its two macros. */
 #undef VISIBLE_IF_KUNIT
 #undef EXPORT_SYMBOL_IF_KUNIT
@@ -54,6 +56,7 @@ struct wsclose_sock {
 	unsigned long deadline;		/* jiffies; set when the close commits */
 	unsigned int handles;		/* handles not yet closed */
 	unsigned int files;		/* handles' struct sockets not released */
+	struct ws_socks __rcu *socks;	/* every handle's, once duplicated */
 	struct socket *backing;		/* the sock's socket once duplicated */
 	struct inode *first_inode;	/* held then: its wait queue is the sock's */
 	struct sock *sk;		/* owner, for the ownership check */

@@ -6,8 +6,11 @@
  * aliases of one handle.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -301,6 +304,93 @@ TEST_F(handles, implicit_close_of_last_duplicate)
 	EXPECT_EQ(0, close(d));
 	EXPECT_EQ(-1, recv(self->peer, &b, 1, 0));
 	EXPECT_EQ(ECONNRESET, errno);
+}
+
+/* ---- SIGIO on every handle ------------------------------------------------ */
+
+/* O_ASYNC on @fd, signalled with SIGRTMIN (queued, carries si_fd). */
+static int async_on(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETOWN, getpid()) ||
+	    fcntl(fd, F_SETSIG, SIGRTMIN))
+		return -1;
+	return fcntl(fd, F_SETFL, on ? fl | O_ASYNC : fl & ~O_ASYNC);
+}
+
+/*
+ * The descriptors among @a and @b (bit 1, bit 2) that got SIGRTMIN within
+ * @ms, with POLLIN in the band; stops early once both did.
+ */
+static int sigio_seen(int a, int b, int ms)
+{
+	double end = now_s() + ms / 1000.0;
+	int seen = 0;
+	sigset_t set;
+	siginfo_t si;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	while (seen != 3) {
+		double left = end - now_s();
+		struct timespec ts;
+
+		if (left <= 0)
+			break;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
+		if (sigtimedwait(&set, &si, &ts) < 0)
+			break;
+		if (!(si.si_band & POLLIN))
+			continue;
+		if (si.si_fd == a)
+			seen |= 1;
+		if (si.si_fd == b)
+			seen |= 2;
+	}
+	return seen;
+}
+
+/*
+ * SIGIO (here its F_SETSIG form, to see which descriptor was signalled)
+ * reaches every handle that asked for it, and turning O_ASYNC off on one
+ * handle leaves the others signalled.  Old main signalled only the first
+ * handle's descriptors, and a duplicate turning O_ASYNC off silenced the
+ * first handle too (SOCK_FASYNC is the sock's).
+ */
+TEST_F(handles, sigio_on_every_handle)
+{
+	int d = wsclose_duplicate(self->s), err;
+	sigset_t set;
+	char buf[8];
+
+	ASSERT_LE(0, d);
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, NULL));
+
+	/* the duplicate alone */
+	ASSERT_EQ(0, async_on(d, 1));
+	ASSERT_EQ(1, send(self->peer, "a", 1, 0));
+	EXPECT_EQ(2, sigio_seen(self->s, d, 3000));
+	ASSERT_EQ(1, recv(d, buf, sizeof(buf), 0));
+
+	/* both handles */
+	ASSERT_EQ(0, async_on(self->s, 1));
+	ASSERT_EQ(1, send(self->peer, "b", 1, 0));
+	EXPECT_EQ(3, sigio_seen(self->s, d, 3000));
+	ASSERT_EQ(1, recv(self->s, buf, sizeof(buf), 0));
+
+	/* the duplicate stops asking: the first handle still gets it */
+	ASSERT_EQ(0, async_on(d, 0));
+	sigio_seen(-2, -2, 200);	/* drain */
+	ASSERT_EQ(1, send(self->peer, "c", 1, 0));
+	EXPECT_EQ(1, sigio_seen(self->s, d, 1500));
+	ASSERT_EQ(1, recv(self->s, buf, sizeof(buf), 0));
+
+	EXPECT_EQ(WSCLOSE_OUTCOME_NOT_LAST_HANDLE, closesocket_outcome(d, &err));
+	EXPECT_EQ(WSCLOSE_OUTCOME_GRACEFUL, closesocket_outcome(self->s, &err));
 }
 
 TEST(bad_duplicate_arguments)
