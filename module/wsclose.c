@@ -62,18 +62,18 @@
  * Per (family, type): the wrapped operations of a handle whose descriptor
  * is usable, and of a handle closed while other handles of its socket
  * remain.  Both run the same wrappers; which table a handle points to is
- * its "closed" bit, so that finding it costs one comparison.
+ * its "closed" bit, so that finding it costs one comparison.  A socket's
+ * state names its table (wsclose_sock.proto): the wrappers take the
+ * protocol's operations from there, never from sock->ops, which a
+ * setsockopt(IPV6_ADDRFORM) already under way at the adoption may still
+ * replace.
  */
 struct wsclose_proto {
 	const struct proto_ops *orig;	/* NULL: family unavailable */
 	const struct proto *prot;	/* sk_prot of a plain socket */
 	struct proto_ops ops;
 	struct proto_ops closed_ops;
-} __aligned(512);
-
-/* A power of two, so that finding a table from its operations is a shift. */
-static_assert((sizeof(struct wsclose_proto) &
-	       (sizeof(struct wsclose_proto) - 1)) == 0);
+};
 
 enum { WS_INET, WS_INET6, WS_NFAMILIES };
 enum { WS_STREAM, WS_DGRAM, WS_NTYPES };
@@ -102,22 +102,6 @@ static const struct wsclose_proto *ws_proto_of(const struct proto_ops *ops)
 	return p + ((const char *)ops - (const char *)p) / sizeof(*p);
 }
 
-static const struct wsclose_proto *ws_proto(const struct socket *sock)
-{
-	return ws_proto_of(READ_ONCE(sock->ops));
-}
-
-static const struct proto_ops *ws_orig(const struct socket *sock)
-{
-	return ws_proto(sock)->orig;
-}
-
-/* Whether the handle @sock was closed while other handles remained. */
-static bool ws_handle_closed(const struct socket *sock)
-{
-	return READ_ONCE(sock->ops) == &ws_proto(sock)->closed_ops;
-}
-
 /*
  * The state of a socket whose operations are ours.  Ownership rule: a
  * socket carries our operations only while its sk_user_data is our
@@ -137,6 +121,35 @@ static struct wsclose_sock *ws_of(const struct sock *sk)
 
 	DEBUG_NET_WARN_ON_ONCE(ws && ws->sk != sk);
 	return ws;
+}
+
+/* The table of @sock, a handle of a socket of ours. */
+static const struct wsclose_proto *ws_proto(const struct socket *sock)
+{
+	return ws_of(sock->sk)->proto;
+}
+
+static const struct proto_ops *ws_orig(const struct socket *sock)
+{
+	return ws_proto(sock)->orig;
+}
+
+/*
+ * Whether the handle @sock was closed while other handles remained (its
+ * operations are the closed table), or lost to a raced IPV6_ADDRFORM.
+ */
+static bool ws_handle_closed(const struct socket *sock)
+{
+	return READ_ONCE(sock->ops) != &ws_proto(sock)->ops;
+}
+
+/* Close the handle @sock: its operations become the closed table. */
+static void ws_close_handle(struct socket *sock)
+{
+	const struct wsclose_proto *p = ws_proto(sock);
+
+	/* never over operations that are not ours any more */
+	cmpxchg(&sock->ops, &p->ops, &p->closed_ops);
 }
 
 /*
@@ -304,6 +317,44 @@ static void ws_signal_handles(struct sock *sk, int band)
 	rcu_read_unlock();
 }
 
+/*
+ * What reads a sock's socket for the process behind it finds the backing
+ * socket: it stands for one handle, the handle of record, with that
+ * handle's file (the netfilter owner match, SIGURG's owner), inode number
+ * (/proc/net/tcp, ss -p) and owner uid (sock_i_uid()).  Under
+ * sk_callback_lock, which sock_i_uid() and sock_i_ino() take; the owner
+ * match reads the file under RCU, and files are freed after a grace period.
+ */
+static void ws_stand_for(struct socket *backing, struct socket *sock)
+{
+	struct inode *inode = SOCK_INODE(backing);
+
+	WRITE_ONCE(backing->file, sock ? sock->file : NULL);
+	if (sock) {
+		inode->i_ino = SOCK_INODE(sock)->i_ino;
+		inode->i_uid = SOCK_INODE(sock)->i_uid;
+	}
+}
+
+/* @sock is going: the next handle becomes the handle of record. */
+static void ws_forget_handle(struct wsclose_sock *ws, struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct socket *next = NULL;
+	struct ws_socks *h;
+
+	sock_owned_by_me(sk);
+	ws_socks_remove(ws, sock);
+	if (ws->backing->file != sock->file)
+		return;
+	h = rcu_dereference_protected(ws->socks, lockdep_sock_is_held(sk));
+	if (h && h->n)
+		next = h->sock[0];
+	write_lock_bh(&sk->sk_callback_lock);
+	ws_stand_for(ws->backing, next);
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
 /* Whether @bit is set in the sock's wait queue flags. */
 static bool ws_wq_bit(struct sock *sk, int bit)
 {
@@ -327,13 +378,33 @@ static void ws_data_ready(struct sock *sk)
 		ws_signal_handles(sk, POLL_IN);
 }
 
-/* Only when a send found no room, and now there is (SOCK_WAKE_SPACE). */
+static bool ws_writeable(struct sock *sk)
+{
+	return sk->sk_type == SOCK_STREAM ? __sk_stream_is_writeable(sk, 1) :
+					    sock_writeable(sk);
+}
+
+/*
+ * Only when a send found no room, and now there is (SOCK_WAKE_SPACE).  The
+ * protocol clears the no-room bit only when the first handle has
+ * registrations: otherwise it is cleared here.
+ */
 static void ws_write_space(struct sock *sk)
 {
 	bool nospace = ws_wq_bit(sk, SOCKWQ_ASYNC_NOSPACE);
+	struct socket_wq *wq;
+	bool room;
 
 	ws_cbs_of(sk)->write_space(sk);
-	if (nospace && !ws_wq_bit(sk, SOCKWQ_ASYNC_NOSPACE))
+	if (!nospace)
+		return;
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	room = wq && (!test_bit(SOCKWQ_ASYNC_NOSPACE, &wq->flags) ||
+		      (ws_writeable(sk) &&
+		       test_and_clear_bit(SOCKWQ_ASYNC_NOSPACE, &wq->flags)));
+	rcu_read_unlock();
+	if (room)
 		ws_signal_handles(sk, POLL_OUT);
 }
 
@@ -378,16 +449,22 @@ static void ws_wrap_callbacks(struct sock *sk)
 	WRITE_ONCE(sk->sk_error_report, ws_error_report);
 }
 
+/*
+ * One by one: a listener's clone copies the four without a lock, so a
+ * child may have some of them wrapped and not the others.
+ */
 static void ws_unwrap_callbacks(struct sock *sk)
 {
 	const struct ws_callbacks *cb = ws_cbs_of(sk);
 
-	if (sk->sk_data_ready != ws_data_ready)
-		return;
-	WRITE_ONCE(sk->sk_data_ready, cb->data_ready);
-	WRITE_ONCE(sk->sk_write_space, cb->write_space);
-	WRITE_ONCE(sk->sk_state_change, cb->state_change);
-	WRITE_ONCE(sk->sk_error_report, cb->error_report);
+	if (sk->sk_data_ready == ws_data_ready)
+		WRITE_ONCE(sk->sk_data_ready, cb->data_ready);
+	if (sk->sk_write_space == ws_write_space)
+		WRITE_ONCE(sk->sk_write_space, cb->write_space);
+	if (sk->sk_state_change == ws_state_change)
+		WRITE_ONCE(sk->sk_state_change, cb->state_change);
+	if (sk->sk_error_report == ws_error_report)
+		WRITE_ONCE(sk->sk_error_report, cb->error_report);
 }
 
 static void ws_detach(struct sock *sk, struct wsclose_sock *ws)
@@ -493,10 +570,11 @@ static int ws_closed_errno(const struct sock *sk)
 static __always_inline bool ws_enter(const struct socket *sock,
 				     const struct wsclose_proto **pp)
 {
-	const struct proto_ops *ops = READ_ONCE(sock->ops);
+	const struct wsclose_sock *ws = ws_of(sock->sk);
 
-	*pp = ws_proto_of(ops);
-	return likely(ops == &(*pp)->ops && ws_open(sock->sk));
+	*pp = ws->proto;
+	return likely(READ_ONCE(sock->ops) == &ws->proto->ops &&
+		      READ_ONCE(ws->state) == WS_OPEN);
 }
 
 /* 0, or why a call through @sock fails. */
@@ -562,6 +640,7 @@ static int ws_accept_finish(struct socket *sock, struct socket *newsock,
 		return 0;
 	ws = ws_alloc();
 	if (ws) {
+		ws->proto = p;
 		lock_sock(newsk);
 		ret = -EBUSY;
 		if (READ_ONCE(newsk->sk_prot) == p->prot &&
@@ -1241,7 +1320,7 @@ static int __ws_close(struct socket *sock, bool nonblock, bool implicit)
 	step = wsclose_close_decide(&in);
 	if (step == WS_STEP_RELEASE_ONLY) {
 		ws->handles--;
-		WRITE_ONCE(sock->ops, &ws_proto(sock)->closed_ops);
+		ws_close_handle(sock);
 		spin_unlock(&ws->lock);
 		return WSCLOSE_OUTCOME_NOT_LAST_HANDLE;
 	}
@@ -1273,7 +1352,7 @@ static int __ws_close(struct socket *sock, bool nonblock, bool implicit)
 		ws->state = WS_CLOSED;
 	if (ret >= 0 && !implicit) {
 		ws->handles--;
-		WRITE_ONCE(sock->ops, &ws_proto(sock)->closed_ops);
+		ws_close_handle(sock);
 	}
 	spin_unlock(&ws->lock);
 	return ret;
@@ -1349,9 +1428,9 @@ static bool ws_implicit_nonblock(const struct file *file)
  */
 static int ws_release(struct socket *sock)
 {
-	const struct proto_ops *orig = ws_orig(sock);
 	struct sock *sk = sock->sk;
 	struct wsclose_sock *ws = sk ? ws_of(sk) : NULL;
+	const struct proto_ops *orig;
 	struct socket *backing;
 	struct inode *inode;
 	bool last, final;
@@ -1359,7 +1438,8 @@ static int ws_release(struct socket *sock)
 
 	/* an accepted socket whose accept failed has no sock */
 	if (!ws)
-		return orig->release(sock);
+		return ws_proto_of(sock->ops)->orig->release(sock);
+	orig = ws->proto->orig;
 
 	spin_lock(&ws->lock);
 	last = false;
@@ -1373,7 +1453,7 @@ static int ws_release(struct socket *sock)
 
 	if (READ_ONCE(ws->backing)) {
 		lock_sock(sk);
-		ws_socks_remove(ws, sock);
+		ws_forget_handle(ws, sock);
 		release_sock(sk);
 	}
 	spin_lock(&ws->lock);
@@ -1391,11 +1471,18 @@ static int ws_release(struct socket *sock)
 	if (ws_is_tcp(sk)) {
 		lock_sock(sk);
 		sock_reset_flag(sk, SOCK_LINGER);
+		/* before the ULP: a clone without it would keep the wrappers */
+		if (backing) {
+			write_lock_bh(&sk->sk_callback_lock);
+			ws_unwrap_callbacks(sk);
+			write_unlock_bh(&sk->sk_callback_lock);
+		}
 		ws_ulp_clear(sk);
 		release_sock(sk);
 	}
 	ws_detach(sk, ws);
 	if (backing) {
+		WRITE_ONCE(backing->file, NULL);	/* not the backing's own */
 		sock_release(backing);
 		ret = 0;
 	} else {
@@ -1535,21 +1622,31 @@ static int ws_graft_backing(struct socket *sock, struct wsclose_sock *ws)
 		goto out;	/* another duplication made it first */
 	/* the operations were replaced under us: not ours any more */
 	err = -ENOTSOCK;
-	if (READ_ONCE(sk->sk_socket) != sock || !ws_is_ours(sock))
+	if (READ_ONCE(sk->sk_socket) != sock ||
+	    READ_ONCE(sock->ops) != &ws->proto->ops)
 		goto out;
 	err = ws_socks_add(ws, sock);
 	if (err)
 		goto out;
-	__module_get(ws_orig(sock)->owner);
-	backing->ops = ws_orig(sock);
+	__module_get(ws->proto->orig->owner);
+	backing->ops = ws->proto->orig;
 	backing->sk = sk;
 	backing->state = sock->state;
 	ihold(SOCK_INODE(sock));
 	write_lock_bh(&sk->sk_callback_lock);
 	backing->flags = READ_ONCE(sock->flags);
+	ws_stand_for(backing, sock);
 	WRITE_ONCE(sk->sk_socket, backing);
 	ws_wrap_callbacks(sk);
 	write_unlock_bh(&sk->sk_callback_lock);
+	/*
+	 * A tcp_poll() that found no room after the flags were copied set
+	 * SOCK_NOSPACE on @sock, where TCP no longer looks: a spurious
+	 * write-space call costs nothing, a missed one leaves a writer
+	 * waiting.
+	 */
+	if (ws_is_tcp(sk))
+		set_bit(SOCK_NOSPACE, &backing->flags);
 	spin_lock(&ws->lock);
 	ws->backing = backing;
 	ws->first_inode = SOCK_INODE(sock);
@@ -1605,7 +1702,7 @@ VISIBLE_IF_KUNIT int wsclose_duplicate(struct socket *sock,
 		set_bit(SOCK_SUPPORT_ZC, &dsock->flags);
 	dsock->sk = sk;
 	__module_get(THIS_MODULE);
-	WRITE_ONCE(dsock->ops, &ws_proto(sock)->ops);
+	WRITE_ONCE(dsock->ops, &ws->proto->ops);
 	lock_sock(sk);
 	err = ws_socks_add(ws, dsock);
 	release_sock(sk);
@@ -1722,6 +1819,7 @@ static int ws_adopt_locked(struct socket *sock, const struct wsclose_proto *p,
 	int err;
 
 	sock_owned_by_me(sk);
+	ws->proto = p;
 	err = ws_adopt_check(sock, p, type) ?: ws_attach(sk, ws);
 	if (err)
 		return err;
@@ -1804,8 +1902,8 @@ EXPORT_SYMBOL_IF_KUNIT(wsclose_adopt);
 /*
  * setsockopt(TCP_ULP, "wsclose"): adoption, under the socket lock, with the
  * ULP's module reference taken by tcp_set_ulp(), which installs the ULP
- * when this returns 0.  It cleared SOCK_SUPPORT_ZC, which TCP sets on
- * every socket and nothing of ours needs cleared.
+ * when this returns 0.  It cleared SOCK_SUPPORT_ZC first, which TCP sets
+ * on every socket and nothing of ours needs cleared.
  */
 static int ws_ulp_init(struct sock *sk)
 {
@@ -1817,6 +1915,8 @@ static int ws_ulp_init(struct sock *sk)
 
 	if (!sock)
 		return -ENOTSOCK;
+	/* refused or not, the socket keeps what it had */
+	set_bit(SOCK_SUPPORT_ZC, &sock->flags);
 	p = ws_proto_for(sock, &type);
 	if (IS_ERR(p))
 		return PTR_ERR(p);
@@ -1829,7 +1929,6 @@ static int ws_ulp_init(struct sock *sk)
 		kfree(ws);
 		return err;
 	}
-	set_bit(SOCK_SUPPORT_ZC, &sock->flags);
 	module_put(old->owner);
 	return 0;
 }
@@ -2072,6 +2171,11 @@ free_wq:
 static void __exit wsclose_exit(void)
 {
 	misc_deregister(&ws_misc);
+	/*
+	 * Its grace period also waits out a softirq still in one of the
+	 * callback wrappers it loaded before a final release put the
+	 * protocol's back.
+	 */
 	tcp_unregister_ulp(&ws_ulp);
 	ws_stop_reapers();
 	unregister_pernet_subsys(&ws_net_ops);

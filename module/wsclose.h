@@ -14,6 +14,7 @@
 #include <linux/wsclose.h>
 
 struct ws_socks;
+struct wsclose_proto;
 
 /* <kunit/visibility.h> arrived in 6.2; these are its two macros. */
 #undef VISIBLE_IF_KUNIT
@@ -60,6 +61,7 @@ struct wsclose_sock {
 	struct socket *backing;		/* the sock's socket once duplicated */
 	struct inode *first_inode;	/* held then: its wait queue is the sock's */
 	struct sock *sk;		/* owner, for the ownership check */
+	const struct wsclose_proto *proto;	/* its family and type's table */
 };
 
 /* What steps 1-4 of the close look at. */

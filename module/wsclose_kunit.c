@@ -843,6 +843,34 @@ static void inflight_addrform_spares_duplicated_handles(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, refs_settle(owner, held - 2), held - 2);
 }
 
+/*
+ * A close already under way when a raced IPV6_ADDRFORM replaces the
+ * handle's operations takes the protocol's from the socket's state, never
+ * from what the handle points to now: the handle is not ours any more
+ * (ENOTSOCK), and its new operations are left alone.  Old main computed a
+ * table from the replaced operations and called through it.
+ */
+static void close_after_inflight_addrform(struct kunit *test)
+{
+	struct pair *p = test->priv;
+	const struct proto_ops *ops;
+	struct module *owner;
+	int held;
+
+	mapped_connect(test, p);
+	owner = p->ws->ops->owner;
+	held = module_refcount(owner);
+	KUNIT_ASSERT_EQ(test, addrform(p->ws->sk), 0);
+	ops = p->ws->ops;
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true), -ENOTSOCK);
+	KUNIT_EXPECT_PTR_EQ(test, p->ws->ops, ops);
+
+	set_linger(p->ws, true, 0);
+	sock_release(p->ws);
+	p->ws = NULL;
+	KUNIT_EXPECT_EQ(test, refs_settle(owner, held - 2), held - 2);
+}
+
 static struct kunit_case wsclose_cases[] = {
 	KUNIT_CASE(close_decide_every_combination),
 	KUNIT_CASE_PARAM(close_decide_row, close_rows_gen_params),
@@ -864,6 +892,7 @@ static struct kunit_case wsclose_cases[] = {
 	KUNIT_CASE(inflight_tcp_ulp_finds_the_slot_taken),
 	KUNIT_CASE(inflight_addrform_leaves_nothing_behind),
 	KUNIT_CASE(inflight_addrform_spares_duplicated_handles),
+	KUNIT_CASE(close_after_inflight_addrform),
 	{}
 };
 

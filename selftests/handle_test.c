@@ -10,6 +10,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <sys/wait.h>
 
@@ -391,6 +393,80 @@ TEST_F(handles, sigio_on_every_handle)
 
 	EXPECT_EQ(WSCLOSE_OUTCOME_NOT_LAST_HANDLE, closesocket_outcome(d, &err));
 	EXPECT_EQ(WSCLOSE_OUTCOME_GRACEFUL, closesocket_outcome(self->s, &err));
+}
+
+/* ---- the handle of record ------------------------------------------------- */
+
+/*
+ * The inode number /proc/net/tcp{,6} gives the connection whose local port
+ * is @port (what ss -p and lsof match against /proc/PID/fd), or 0.
+ */
+static unsigned long proc_net_inode(int family, unsigned int port)
+{
+	FILE *f = fopen(family == AF_INET ? "/proc/net/tcp" : "/proc/net/tcp6",
+			"r");
+	char line[512], local[64];
+	unsigned long ino = 0, found = 0;
+	unsigned int lport;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon;
+
+		if (sscanf(line, " %*d: %63s %*s %*x %*s %*s %*s %*u %*u %lu",
+			   local, &ino) != 2)
+			continue;
+		colon = strrchr(local, ':');
+		if (colon && sscanf(colon + 1, "%x", &lport) == 1 &&
+		    lport == port) {
+			found = ino;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static unsigned int local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	return ntohs(ss.ss_family == AF_INET ?
+		     ((struct sockaddr_in *)&ss)->sin_port :
+		     ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static unsigned long fd_inode(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
+/*
+ * Once a socket has been duplicated, what the kernel reports about the
+ * process behind a connection (its socket's inode number in /proc/net/tcp,
+ * which ss -p and lsof use; its file, which the netfilter owner match
+ * uses) is still a handle's: the first one's, then, when it is closed, a
+ * remaining one's.  (Before: the driver's own socket, with no file and an
+ * inode no descriptor has, which a uid-based firewall rule did not match.)
+ */
+TEST_F(handles, duplicated_socket_keeps_a_handle_of_record)
+{
+	unsigned int port = local_port(self->s);
+	int d = wsclose_duplicate(self->s), err;
+
+	ASSERT_LE(0, d);
+	ASSERT_NE(0, port);
+	EXPECT_EQ(fd_inode(self->s), proc_net_inode(variant->family, port));
+	EXPECT_EQ(WSCLOSE_OUTCOME_NOT_LAST_HANDLE,
+		  closesocket_outcome(self->s, &err));
+	EXPECT_EQ(fd_inode(d), proc_net_inode(variant->family, port));
+	EXPECT_EQ(WSCLOSE_OUTCOME_GRACEFUL, closesocket_outcome(d, &err));
 }
 
 TEST(bad_duplicate_arguments)

@@ -112,8 +112,20 @@ static int adopt_by_device(int fd)
 static int adopt_by_ulp(int fd)
 {
 	static const char ulp[] = "wsclose";
+	/*
+	 * No such ULP: the module is not loaded (and, for a CAP_NET_ADMIN
+	 * caller, each try would run modprobe): the device answers from now
+	 * on, which works as well once the module is there.
+	 */
+	static int no_ulp;
 
-	return setsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, sizeof(ulp) - 1);
+	if (__atomic_load_n(&no_ulp, __ATOMIC_RELAXED))
+		return -1;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, sizeof(ulp) - 1) == 0)
+		return 0;
+	if (errno == ENOENT)
+		__atomic_store_n(&no_ulp, 1, __ATOMIC_RELAXED);
+	return -1;
 }
 
 int wsclose_adopt(int fd)
