@@ -149,7 +149,8 @@ static void ws_close_handle(struct socket *sock)
 	const struct wsclose_proto *p = ws_proto(sock);
 
 	/* never over operations that are not ours any more */
-	cmpxchg(&sock->ops, &p->ops, &p->closed_ops);
+	if (cmpxchg(&sock->ops, &p->ops, &p->closed_ops) != &p->ops)
+		DEBUG_NET_WARN_ON_ONCE(1);
 }
 
 /*
@@ -292,7 +293,7 @@ static void ws_socks_remove(struct wsclose_sock *ws, struct socket *sock)
 	}
 }
 
-static void ws_signal_handles(struct sock *sk, int band)
+static void __ws_signal_handles(struct sock *sk, int band, bool all)
 {
 	struct socket_wq *skwq;
 	struct wsclose_sock *ws;
@@ -309,7 +310,7 @@ static void ws_signal_handles(struct sock *sk, int band)
 		struct socket_wq *wq = &READ_ONCE(h->sock[i])->wq;
 
 		/* sk_wake_async() did that one */
-		if (wq == skwq && sock_flag(sk, SOCK_FASYNC))
+		if (!all && wq == skwq && sock_flag(sk, SOCK_FASYNC))
 			continue;
 		kill_fasync(&wq->fasync_list, SIGIO, band);
 	}
@@ -321,9 +322,12 @@ static void ws_signal_handles(struct sock *sk, int band)
  * What reads a sock's socket for the process behind it finds the backing
  * socket: it stands for one handle, the handle of record, with that
  * handle's file (the netfilter owner match, SIGURG's owner), inode number
- * (/proc/net/tcp, ss -p) and owner uid (sock_i_uid()).  Under
- * sk_callback_lock, which sock_i_uid() and sock_i_ino() take; the owner
- * match reads the file under RCU, and files are freed after a grace period.
+ * (/proc/net/tcp, ss -p) and owner uid (sock_i_uid(), a copy taken when
+ * it becomes the record).  Under sk_callback_lock, which sock_i_uid(),
+ * sock_i_ino() and the netfilter readers of the file take.  A reader
+ * under RCU only (cls_flow's skuid key) may meet a file being released:
+ * on 6.12, whose files are SLAB_TYPESAFE_BY_RCU, it may classify one
+ * packet by another file's credentials.
  */
 static void ws_stand_for(struct socket *backing, struct socket *sock)
 {
@@ -342,17 +346,44 @@ static void ws_forget_handle(struct wsclose_sock *ws, struct socket *sock)
 	struct sock *sk = sock->sk;
 	struct socket *next = NULL;
 	struct ws_socks *h;
+	unsigned int i;
 
 	sock_owned_by_me(sk);
 	ws_socks_remove(ws, sock);
 	if (ws->backing->file != sock->file)
 		return;
 	h = rcu_dereference_protected(ws->socks, lockdep_sock_is_held(sk));
-	if (h && h->n)
-		next = h->sock[0];
+	for (i = 0; h && i < h->n && !next; i++)
+		if (h->sock[i]->file)
+			next = h->sock[i];
 	write_lock_bh(&sk->sk_callback_lock);
 	ws_stand_for(ws->backing, next);
 	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/*
+ * A new handle, with its file: on the list for SIGIO, and the handle of
+ * record if there is none.
+ */
+static int ws_add_handle(struct wsclose_sock *ws, struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	int err;
+
+	lock_sock(sk);
+	err = ws_socks_add(ws, sock);
+	if (!err && !ws->backing->file) {
+		write_lock_bh(&sk->sk_callback_lock);
+		ws_stand_for(ws->backing, sock);
+		write_unlock_bh(&sk->sk_callback_lock);
+	}
+	release_sock(sk);
+	return err;
+}
+
+static void ws_signal_handles(struct sock *sk, int band)
+{
+	__ws_signal_handles(sk, band, false);
 }
 
 /* Whether @bit is set in the sock's wait queue flags. */
@@ -380,8 +411,10 @@ static void ws_data_ready(struct sock *sk)
 
 static bool ws_writeable(struct sock *sk)
 {
-	return sk->sk_type == SOCK_STREAM ? __sk_stream_is_writeable(sk, 1) :
-					    sock_writeable(sk);
+	if (sk->sk_type != SOCK_STREAM)
+		return sock_writeable(sk);
+	return __sk_stream_is_writeable(sk, 1) &&
+	       !(READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN);
 }
 
 /*
@@ -392,20 +425,23 @@ static bool ws_writeable(struct sock *sk)
 static void ws_write_space(struct sock *sk)
 {
 	bool nospace = ws_wq_bit(sk, SOCKWQ_ASYNC_NOSPACE);
+	bool room, ours = false;
 	struct socket_wq *wq;
-	bool room;
 
 	ws_cbs_of(sk)->write_space(sk);
 	if (!nospace)
 		return;
 	rcu_read_lock();
 	wq = rcu_dereference(sk->sk_wq);
-	room = wq && (!test_bit(SOCKWQ_ASYNC_NOSPACE, &wq->flags) ||
-		      (ws_writeable(sk) &&
-		       test_and_clear_bit(SOCKWQ_ASYNC_NOSPACE, &wq->flags)));
+	room = wq && !test_bit(SOCKWQ_ASYNC_NOSPACE, &wq->flags);
+	if (wq && !room && ws_writeable(sk)) {
+		ours = test_and_clear_bit(SOCKWQ_ASYNC_NOSPACE, &wq->flags);
+		room = ours;
+	}
 	rcu_read_unlock();
+	/* the bit cleared here is the one the core did not signal for */
 	if (room)
-		ws_signal_handles(sk, POLL_OUT);
+		__ws_signal_handles(sk, POLL_OUT, ours);
 }
 
 /* TCP's own: connected (POLL_OUT); FIN received (POLL_IN, or POLL_HUP). */
@@ -1471,7 +1507,11 @@ static int ws_release(struct socket *sock)
 	if (ws_is_tcp(sk)) {
 		lock_sock(sk);
 		sock_reset_flag(sk, SOCK_LINGER);
-		/* before the ULP: a clone without it would keep the wrappers */
+		/*
+		 * Before the ULP goes, which narrows (the listener stopped at
+		 * the commit: no clone is expected) a clone without the ULP
+		 * keeping the wrappers.
+		 */
 		if (backing) {
 			write_lock_bh(&sk->sk_callback_lock);
 			ws_unwrap_callbacks(sk);
@@ -1703,13 +1743,6 @@ VISIBLE_IF_KUNIT int wsclose_duplicate(struct socket *sock,
 	dsock->sk = sk;
 	__module_get(THIS_MODULE);
 	WRITE_ONCE(dsock->ops, &ws->proto->ops);
-	lock_sock(sk);
-	err = ws_socks_add(ws, dsock);
-	release_sock(sk);
-	if (err) {
-		sock_release(dsock);
-		return err;
-	}
 	*res = dsock;
 	return 0;
 }
@@ -1741,6 +1774,13 @@ static int ws_ioctl_duplicate(struct socket *sock,
 		/* sock_alloc_file() released dsock */
 		put_unused_fd(fd);
 		return PTR_ERR(dfile);
+	}
+	/* listed only with its file: a handle of record needs one */
+	err = ws_add_handle(ws_of(sock->sk), dsock);
+	if (err) {
+		put_unused_fd(fd);
+		fput(dfile);
+		return err;
 	}
 	fd_install(fd, dfile);
 	return fd;
@@ -1915,11 +1955,15 @@ static int ws_ulp_init(struct sock *sk)
 
 	if (!sock)
 		return -ENOTSOCK;
-	/* refused or not, the socket keeps what it had */
-	set_bit(SOCK_SUPPORT_ZC, &sock->flags);
 	p = ws_proto_for(sock, &type);
 	if (IS_ERR(p))
 		return PTR_ERR(p);
+	/*
+	 * Refused or not, the socket keeps what it had: TCP sets the flag
+	 * on every socket of its own protocol (sockmap's clears it).
+	 */
+	if (READ_ONCE(sk->sk_prot) == p->prot)
+		set_bit(SOCK_SUPPORT_ZC, &sock->flags);
 	ws = ws_alloc();
 	if (!ws)
 		return -ENOMEM;
@@ -2172,9 +2216,13 @@ static void __exit wsclose_exit(void)
 {
 	misc_deregister(&ws_misc);
 	/*
-	 * Its grace period also waits out a softirq still in one of the
-	 * callback wrappers it loaded before a final release put the
-	 * protocol's back.
+	 * Its grace period also waits out a softirq (or any section with
+	 * bottom halves off) still in one of the callback wrappers it loaded
+	 * before a final release put the protocol's back.  A process-context
+	 * caller (sock_wfree() from a task) is not covered by it: without
+	 * full preemption (Debian's default, unless booted with
+	 * preempt=full) it cannot be preempted between the load and the
+	 * call.
 	 */
 	tcp_unregister_ulp(&ws_ulp);
 	ws_stop_reapers();
