@@ -1119,24 +1119,33 @@ TEST(ulp_refusals_change_nothing)
  * carries none.  The children queued before the accept do not keep the
  * listener's ULP without its state (the clone drops it).
  */
-TEST(ulp_listener_children)
+/*
+ * A listener of @family adopted through the ULP, a plain client connected
+ * to it, and the connection accepted: *l, *c, *acc; -1 on a failure.
+ */
+static int ulp_listener_accept(int family, int *l, int *c, int *acc)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = loop_addr(AF_INET, &ss, 0);
+	socklen_t len = loop_addr(family, &ss, 0);
+
+	*l = socket(family, SOCK_STREAM, 0);
+	*c = socket(family, SOCK_STREAM, 0);
+	if (*l < 0 || *c < 0 ||
+	    bind(*l, (struct sockaddr *)&ss, len) ||
+	    getsockname(*l, (struct sockaddr *)&ss, &len) ||
+	    listen(*l, 4) || set_ulp(*l, "wsclose") ||
+	    connect(*c, (struct sockaddr *)&ss, len))
+		return -1;
+	*acc = accept(*l, NULL, NULL);
+	return *acc < 0 ? -1 : 0;
+}
+
+TEST(ulp_listener_children)
+{
 	int l, c, acc, outcome, err;
 	char buf[32];
 
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	ASSERT_LE(0, l);
-	ASSERT_EQ(0, bind(l, (struct sockaddr *)&ss, len));
-	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&ss, &len));
-	ASSERT_EQ(0, listen(l, 4));
-	ASSERT_EQ(0, set_ulp(l, "wsclose"));
-	c = socket(AF_INET, SOCK_STREAM, 0);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, connect(c, (struct sockaddr *)&ss, len));
-	acc = accept(l, NULL, NULL);
-	ASSERT_LE(0, acc);
+	ASSERT_EQ(0, ulp_listener_accept(AF_INET, &l, &c, &acc));
 	expect_adopted(_metadata, acc, AF_INET, SOCK_STREAM);
 	EXPECT_STREQ("wsclose", get_ulp(acc, buf, sizeof(buf)));
 	EXPECT_STREQ("", get_ulp(c, buf, sizeof(buf)));
@@ -1155,8 +1164,6 @@ TEST(ulp_listener_children)
  */
 TEST(module_references_balance)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = loop_addr(AF_INET6, &ss, 0);
 	long before = read_long("/sys/module/wsclose/refcnt");
 	int s, u, l, c, acc;
 
@@ -1171,17 +1178,8 @@ TEST(module_references_balance)
 	close(s);
 	close(u);
 
-	l = socket(AF_INET6, SOCK_STREAM, 0);
-	ASSERT_LE(0, l);
-	ASSERT_EQ(0, bind(l, (struct sockaddr *)&ss, len));
-	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&ss, &len));
-	ASSERT_EQ(0, listen(l, 4));
-	ASSERT_EQ(0, set_ulp(l, "wsclose"));	/* the ULP */
-	c = socket(AF_INET6, SOCK_STREAM, 0);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, connect(c, (struct sockaddr *)&ss, len));
-	acc = accept(l, NULL, NULL);
-	ASSERT_LE(0, acc);
+	/* the ULP, and an accepted child */
+	ASSERT_EQ(0, ulp_listener_accept(AF_INET6, &l, &c, &acc));
 	expect_adopted(_metadata, acc, AF_INET6, SOCK_STREAM);
 	close(acc);
 	close(l);
