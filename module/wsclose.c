@@ -1760,14 +1760,15 @@ static int ws_ioctl_duplicate(struct socket *sock,
 		return -EFAULT;
 	if (args.pad || (args.flags & ~WSCLOSE_DUP_CLOEXEC))
 		return -EINVAL;
-	err = wsclose_duplicate(sock, &dsock);
-	if (err)
-		return err;
+	/* no free number (EMFILE) must not graft a backing socket first */
 	fd = get_unused_fd_flags(args.flags & WSCLOSE_DUP_CLOEXEC ?
 				 O_CLOEXEC : 0);
-	if (fd < 0) {
-		sock_release(dsock);
+	if (fd < 0)
 		return fd;
+	err = wsclose_duplicate(sock, &dsock);
+	if (err) {
+		put_unused_fd(fd);
+		return err;
 	}
 	dfile = sock_alloc_file(dsock, sock->file->f_flags & O_NONBLOCK, NULL);
 	if (IS_ERR(dfile)) {

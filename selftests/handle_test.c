@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -467,6 +468,32 @@ TEST_F(handles, duplicated_socket_keeps_a_handle_of_record)
 		  closesocket_outcome(self->s, &err));
 	EXPECT_EQ(fd_inode(d), proc_net_inode(variant->family, port));
 	EXPECT_EQ(WSCLOSE_OUTCOME_GRACEFUL, closesocket_outcome(d, &err));
+}
+
+/*
+ * No free descriptor number: EMFILE, and nothing changed (no handle, the
+ * connection as it was).  The number is reserved before anything else.
+ */
+TEST_F(handles, duplicate_without_free_number)
+{
+	int lowest = dup(0), err;
+	struct rlimit rl, low;
+	char buf[4];
+
+	ASSERT_LE(0, lowest);
+	close(lowest);
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	low = rl;
+	low.rlim_cur = (rlim_t)lowest;	/* every number below it is taken */
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
+	errno = 0;
+	EXPECT_EQ(-1, wsclose_duplicate(self->s));
+	EXPECT_EQ(EMFILE, errno);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	EXPECT_EQ(1, query_handles(self->s));
+	ASSERT_EQ(2, send(self->s, "ok", 2, 0));
+	ASSERT_EQ(2, recv(self->peer, buf, sizeof(buf), 0));
+	EXPECT_EQ(WSCLOSE_OUTCOME_GRACEFUL, closesocket_outcome(self->s, &err));
 }
 
 TEST(bad_duplicate_arguments)
