@@ -19,14 +19,7 @@ plugin=$B/bench/insns-plugin.so
 # The previous run's samples stay for comparison (insns.prev.txt).
 [ -s "$D/samples.txt" ] && mv "$D/samples.txt" "$B/insns.prev.txt"
 rm -rf "$D"
-mkdir -p "$D/bin"
-
-real=$(command -v qemu-system-x86_64)
-cat > "$D/bin/qemu-system-x86_64" <<EOF
-#!/bin/sh
-exec "$real" -plugin "$plugin,\$INSNS_PLUGIN_ARGS" "\$@"
-EOF
-chmod +x "$D/bin/qemu-system-x86_64"
+scripts/qemu-plugin-wrapper.sh "$D" "$plugin"
 
 scripts/mkinitramfs.sh "$B/initramfs-insns.cpio.gz" "$B/$kver/wsclose.ko" "$B/bench/insns"
 

@@ -14,14 +14,7 @@ cd "$(dirname "$0")/.."
 D=$B/insns-profile
 plugin=$B/bench/insns-plugin.so
 rm -rf "$D"
-mkdir -p "$D/bin"
-
-real=$(command -v qemu-system-x86_64)
-cat > "$D/bin/qemu-system-x86_64" <<EOF
-#!/bin/sh
-exec "$real" -plugin "$plugin,out=$D/counts,profile=$D/blocks" "\$@"
-EOF
-chmod +x "$D/bin/qemu-system-x86_64"
+scripts/qemu-plugin-wrapper.sh "$D" "$plugin"
 
 scripts/mkinitramfs.sh "$B/initramfs-insns.cpio.gz" "$B/$kver/wsclose.ko" "$B/bench/insns"
 guest="
@@ -30,7 +23,7 @@ echo '==== KALLSYMS ===='
 grep ' [tT] ' /proc/kallsyms
 echo '==== KALLSYMS END ===='
 "
-PATH="$D/bin:$PATH" scripts/qemu-run.sh -t 900 "/boot/vmlinuz-$kver" \
+INSNS_PLUGIN_ARGS="out=$D/counts,profile=$D/blocks" PATH="$D/bin:$PATH" scripts/qemu-run.sh -t 900 "/boot/vmlinuz-$kver" \
 	"$B/initramfs-insns.cpio.gz" "$guest" > "$D/guest.out" 2>&1 || {
 	echo "insns-profile: the guest run failed:" >&2
 	tail -n 30 "$D/guest.out" >&2

@@ -115,29 +115,42 @@ FIXTURE_TEARDOWN(compat)
 		close(self->alias);
 }
 
+/*
+ * @b blocks on *@fd in a thread; the socket is closed under it, which must
+ * end the call with ECANCELED.  Returns the seconds from the close to the
+ * end of the call.
+ */
+static double block_then_close(struct __test_metadata *_metadata,
+			       struct blocked *b, int *fd)
+{
+	double t0 = 0;
+	pthread_t t;
+	int err;
+
+	b->fd = *fd;
+	ASSERT_EQ(0, pthread_create(&t, NULL, block, b));
+	sleep_ms(SETTLE_MS);
+	ASSERT_EQ(0, b->done);
+	t0 = now_s();
+	ASSERT_EQ(0, wsclose_closesocket(*fd, &err));
+	*fd = -1;
+	pthread_join(t, NULL);
+	EXPECT_EQ(-1, b->ret);
+	EXPECT_EQ(ECANCELED, b->err);
+	return now_s() - t0;
+}
+
 /* A blocked recv is aborted: ECANCELED; then every call on an alias: ENOTSOCK. */
 TEST_F(compat, blocked_recv_then_alias)
 {
 	struct blocked b = { .op = OP_RECV };
 	int on = 1, n, err;
-	pthread_t t;
-	double t0;
 	char c;
 
 	ASSERT_EQ(0, conn_open(&self->c, variant->family, 0));
 	self->alias = dup(self->c.s);
 	ASSERT_LE(0, self->alias);
-	b.fd = self->c.s;
-	ASSERT_EQ(0, pthread_create(&t, NULL, block, &b));
-	sleep_ms(SETTLE_MS);
-	ASSERT_EQ(0, b.done);
-	t0 = now_s();
-	ASSERT_EQ(0, wsclose_closesocket(self->c.s, &err));
-	self->c.s = -1;
-	pthread_join(t, NULL);
-	EXPECT_EQ(-1, b.ret);
-	EXPECT_EQ(ECANCELED, b.err);
-	EXPECT_GT(2.0, now_s() - t0);
+	EXPECT_GT(2.0, block_then_close(_metadata, &b, &self->c.s));
 
 	/* new calls after the commit (non-blocking: a wrong answer must not hang) */
 	ASSERT_EQ(0, set_nonblock(self->alias, 1));
@@ -162,19 +175,9 @@ TEST_F(compat, blocked_recv_then_alias)
 TEST_F(compat, blocked_send_aborted)
 {
 	struct blocked b = { .op = OP_SEND };
-	pthread_t t;
-	int err;
 
 	ASSERT_EQ(0, conn_open(&self->c, variant->family, 1));
-	b.fd = self->c.s;
-	ASSERT_EQ(0, pthread_create(&t, NULL, block, &b));
-	sleep_ms(SETTLE_MS);
-	ASSERT_EQ(0, b.done);
-	ASSERT_EQ(0, wsclose_closesocket(self->c.s, &err));
-	self->c.s = -1;
-	pthread_join(t, NULL);
-	EXPECT_EQ(-1, b.ret);
-	EXPECT_EQ(ECANCELED, b.err);
+	block_then_close(_metadata, &b, &self->c.s);
 }
 
 TEST_F(compat, blocked_accept_aborted)
@@ -182,8 +185,6 @@ TEST_F(compat, blocked_accept_aborted)
 	struct sockaddr_storage ss;
 	socklen_t len = loop_addr(variant->family, &ss, 0);
 	struct blocked b = { .op = OP_ACCEPT };
-	pthread_t t;
-	int err;
 
 	self->c.s = wsclose_socket(variant->family, SOCK_STREAM, 0);
 	ASSERT_LE(0, self->c.s);
@@ -191,15 +192,7 @@ TEST_F(compat, blocked_accept_aborted)
 	ASSERT_EQ(0, listen(self->c.s, 4));
 	self->alias = dup(self->c.s);
 	ASSERT_LE(0, self->alias);
-	b.fd = self->c.s;
-	ASSERT_EQ(0, pthread_create(&t, NULL, block, &b));
-	sleep_ms(SETTLE_MS);
-	ASSERT_EQ(0, b.done);
-	ASSERT_EQ(0, wsclose_closesocket(self->c.s, &err));
-	self->c.s = -1;
-	pthread_join(t, NULL);
-	EXPECT_EQ(-1, b.ret);
-	EXPECT_EQ(ECANCELED, b.err);
+	block_then_close(_metadata, &b, &self->c.s);
 	ASSERT_EQ(0, set_nonblock(self->alias, 1));
 	EXPECT_EQ(-1, accept(self->alias, NULL, NULL));
 	EXPECT_EQ(ENOTSOCK, errno);

@@ -49,6 +49,17 @@ static int sioc_errno_ok(int e, unsigned long cmd)
 	       (e == ENOTSOCK && cmd == WSCLOSE_SIOC_CLOSE);
 }
 
+/* A writable page with nothing mapped after it (NULL on failure). */
+static unsigned char *guarded_page(void)
+{
+	unsigned char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page == MAP_FAILED || munmap(page + 4096, 4096))
+		return NULL;
+	return page;
+}
+
 /* Descriptors the fuzzer aims at; none of them may be adopted. */
 struct targets {
 	int pipe[2], reg, unix_sock, devnull;
@@ -143,11 +154,9 @@ TEST(adopt_fuzz)
 	int fds0, i, bad = 0, last_bad = 0, adopted = 0;
 	long refs0;
 
-	page = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, page);
+	page = guarded_page();
+	ASSERT_NE(NULL, page);
 	unmapped = page + 4096;
-	ASSERT_EQ(0, munmap(unmapped, 4096));
 	targets_open(_metadata, &t);
 	{
 		/* the descriptors adoption must refuse, and some never open */
@@ -244,11 +253,9 @@ TEST(sioc_fuzz)
 	int fds0, i, bad = 0, last_bad = 0, dups = 0, queries = 0;
 	long refs0;
 
-	page = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, page);
+	page = guarded_page();
+	ASSERT_NE(NULL, page);
 	unmapped = page + 4096;
-	ASSERT_EQ(0, munmap(unmapped, 4096));
 	targets_open(_metadata, &t);
 	fds0 = count_fds();
 	refs0 = module_refs();
