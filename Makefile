@@ -34,7 +34,7 @@ KVER612  = $(shell scripts/kernels.sh 6.12)
 
 LIB_SRC  := uapi/libwsclose.c
 LIB_HDR  := uapi/wsclose.h uapi/linux/wsclose.h
-MOD_SRC  := Kbuild module/wsclose.c module/compat.h uapi/linux/wsclose.h
+MOD_SRC  := Kbuild $(wildcard module/*.[ch]) module/Makefile uapi/linux/wsclose.h
 
 # compat_test is a 32-bit (-m32) program; rmmod_test unloads the module and
 # loads it again: it runs last.
@@ -88,6 +88,7 @@ module:
 	@cp -r Kbuild module uapi $(B)/$(KVER)/
 	$(MAKE) -C $(KDIR) M=$(B)/$(KVER) modules 2>&1 | tee $(B)/$(KVER)/build.log
 	@! grep -E 'warning:|error:' $(B)/$(KVER)/build.log
+	@cp $(B)/$(KVER)/module/*.ko $(B)/$(KVER)/
 
 # sparse over module/ (C=2 checks every file, built or not)
 sparse:
@@ -308,7 +309,7 @@ install-dkms:
 	install -D -m 0644 dkms.conf $(DESTDIR)$(DKMSDIR)/dkms.conf
 	install -D -m 0644 Kbuild $(DESTDIR)$(DKMSDIR)/Kbuild
 	install -d $(DESTDIR)$(DKMSDIR)/module $(DESTDIR)$(DKMSDIR)/uapi/linux
-	install -m 0644 module/*.c module/*.h $(DESTDIR)$(DKMSDIR)/module/
+	install -m 0644 module/*.c module/*.h module/Makefile $(DESTDIR)$(DKMSDIR)/module/
 	install -m 0644 uapi/linux/wsclose.h $(DESTDIR)$(DKMSDIR)/uapi/linux/
 
 # Files make install lays out (for the packaging check).

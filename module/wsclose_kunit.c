@@ -38,22 +38,24 @@ struct close_rule {
 
 static const struct close_rule close_rules[] = {
 	/* 1. the socket, or this handle, was closed through another alias */
-	{ WS_CLOSED, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, -ENOTSOCK },
+	{ WSCLOSE_CLOSED, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, -ENOTSOCK },
 	{ ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, ANY, -ENOTSOCK },
 	/* 2. another close is waiting */
 	{ ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, -EINPROGRESS },
 	/* 3. not the last handle */
-	{ ANY, ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, WS_STEP_RELEASE_ONLY },
+	{ ANY, ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY,
+	  WSCLOSE_STEP_RELEASE_ONLY },
 	/*
 	 * an interrupted wait: a non-blocking retry cannot wait for the FIN,
 	 * until the deadline has passed: then it completes the reset
 	 */
-	{ WS_CLOSING, ANY, ANY, ANY, 1, ANY, ANY, 1, 0, -EWOULDBLOCK },
-	{ WS_CLOSING, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, WS_STEP_RESUME },
+	{ WSCLOSE_CLOSING, ANY, ANY, ANY, 1, ANY, ANY, 1, 0, -EWOULDBLOCK },
+	{ WSCLOSE_CLOSING, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY,
+	  WSCLOSE_STEP_RESUME },
 	/* 4. lingering, non-blocking, data pending */
-	{ WS_OPEN, ANY, ANY, ANY, 1, 1, 1, ANY, ANY, -EWOULDBLOCK },
+	{ WSCLOSE_OPEN, ANY, ANY, ANY, 1, 1, 1, ANY, ANY, -EWOULDBLOCK },
 	/* 5. commit */
-	{ ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, WS_STEP_COMMIT },
+	{ ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, WSCLOSE_STEP_COMMIT },
 };
 
 static bool rule_matches(const struct close_rule *r,
@@ -85,7 +87,7 @@ static int rules_expect(const struct wsclose_close_in *in)
 static void close_decide_every_combination(struct kunit *test)
 {
 	static const enum wsclose_state states[] = {
-		WS_OPEN, WS_CLOSING, WS_CLOSED
+		WSCLOSE_OPEN, WSCLOSE_CLOSING, WSCLOSE_CLOSED
 	};
 	unsigned int bits, s, n = 0;
 
@@ -105,7 +107,8 @@ static void close_decide_every_combination(struct kunit *test)
 
 			KUNIT_EXPECT_EQ_MSG(test, wsclose_close_decide(&in),
 					    rules_expect(&in),
-					    "state %d bits %#x", states[s], bits);
+					    "state %d bits %#x", states[s],
+					    bits);
 			n++;
 		}
 	}
@@ -120,42 +123,64 @@ struct close_row {
 };
 
 static const struct close_row close_rows[] = {
-	{ "closed_alias_enotsock", { .state = WS_CLOSED, .last_handle = 1 },
+	{ "closed_alias_enotsock",
+	  { .state = WSCLOSE_CLOSED, .last_handle = 1 },
 	  -ENOTSOCK },
 	{ "closed_handle_enotsock",
-	  { .state = WS_OPEN, .handle_closed = 1, .last_handle = 1 }, -ENOTSOCK },
+	  { .state = WSCLOSE_OPEN, .handle_closed = 1, .last_handle = 1 },
+	  -ENOTSOCK },
 	{ "closed_handle_not_last_enotsock",
-	  { .state = WS_OPEN, .handle_closed = 1 }, -ENOTSOCK },
+	  { .state = WSCLOSE_OPEN, .handle_closed = 1 },
+	  -ENOTSOCK },
 	{ "closed_beats_in_progress",
-	  { .state = WS_CLOSED, .waiting = 1, .last_handle = 1 }, -ENOTSOCK },
+	  { .state = WSCLOSE_CLOSED, .waiting = 1, .last_handle = 1 },
+	  -ENOTSOCK },
 	{ "waiting_einprogress",
-	  { .state = WS_CLOSING, .waiting = 1, .last_handle = 1 }, -EINPROGRESS },
+	  { .state = WSCLOSE_CLOSING, .waiting = 1, .last_handle = 1 },
+	  -EINPROGRESS },
 	{ "not_last_handle_release_only",
-	  { .state = WS_OPEN, .nonblock = 1, .lingers = 1, .pending = 1 },
-	  WS_STEP_RELEASE_ONLY },
+	  { .state = WSCLOSE_OPEN, .nonblock = 1, .lingers = 1, .pending = 1 },
+	  WSCLOSE_STEP_RELEASE_ONLY },
 	{ "dontlinger_nonblocking_pending_commits",
-	  { .state = WS_OPEN, .last_handle = 1, .nonblock = 1, .pending = 1 },
-	  WS_STEP_COMMIT },
+	  { .state = WSCLOSE_OPEN,
+	    .last_handle = 1,
+	    .nonblock = 1,
+	    .pending = 1 },
+	  WSCLOSE_STEP_COMMIT },
 	{ "linger_nonblocking_pending_ewouldblock",
-	  { .state = WS_OPEN, .last_handle = 1, .nonblock = 1, .lingers = 1,
-	    .pending = 1 }, -EWOULDBLOCK },
+	  { .state = WSCLOSE_OPEN,
+	    .last_handle = 1,
+	    .nonblock = 1,
+	    .lingers = 1,
+	    .pending = 1 },
+	  -EWOULDBLOCK },
 	{ "linger_nonblocking_nothing_pending_commits",
-	  { .state = WS_OPEN, .last_handle = 1, .nonblock = 1, .lingers = 1 },
-	  WS_STEP_COMMIT },
+	  { .state = WSCLOSE_OPEN,
+	    .last_handle = 1,
+	    .nonblock = 1,
+	    .lingers = 1 },
+	  WSCLOSE_STEP_COMMIT },
 	{ "linger_blocking_pending_commits",
-	  { .state = WS_OPEN, .last_handle = 1, .lingers = 1, .pending = 1 },
-	  WS_STEP_COMMIT },
+	  { .state = WSCLOSE_OPEN,
+	    .last_handle = 1,
+	    .lingers = 1,
+	    .pending = 1 },
+	  WSCLOSE_STEP_COMMIT },
 	{ "interrupted_blocking_retry_resumes",
-	  { .state = WS_CLOSING, .last_handle = 1, .fin_unacked = 1 },
-	  WS_STEP_RESUME },
+	  { .state = WSCLOSE_CLOSING, .last_handle = 1, .fin_unacked = 1 },
+	  WSCLOSE_STEP_RESUME },
 	{ "interrupted_nonblocking_retry_ewouldblock",
-	  { .state = WS_CLOSING, .last_handle = 1, .nonblock = 1,
-	    .fin_unacked = 1 }, -EWOULDBLOCK },
+	  { .state = WSCLOSE_CLOSING,
+	    .last_handle = 1,
+	    .nonblock = 1,
+	    .fin_unacked = 1 },
+	  -EWOULDBLOCK },
 	{ "interrupted_retry_after_ack_resumes",
-	  { .state = WS_CLOSING, .last_handle = 1, .nonblock = 1 },
-	  WS_STEP_RESUME },
-	{ "open_plain_commits", { .state = WS_OPEN, .last_handle = 1 },
-	  WS_STEP_COMMIT },
+	  { .state = WSCLOSE_CLOSING, .last_handle = 1, .nonblock = 1 },
+	  WSCLOSE_STEP_RESUME },
+	{ "open_plain_commits",
+	  { .state = WSCLOSE_OPEN, .last_handle = 1 },
+	  WSCLOSE_STEP_COMMIT },
 };
 
 static void close_row_desc(const struct close_row *r, char *desc)
@@ -181,23 +206,29 @@ struct commit_row {
 };
 
 static const struct commit_row commit_rows[] = {
-	{ "listener_stops", { .listening = 1, .linger = 1 },
-	  WS_ACT_STOP_LISTENING },
-	{ "dontlinger_fin", { .pending = 1 }, WS_ACT_FIN },
-	{ "dontlinger_unread_resets", { .unread = 1 }, WS_ACT_RESET },
-	{ "linger_zero_resets", { .linger = 1, .pending = 1 }, WS_ACT_RESET },
-	{ "linger_zero_nothing_pending_resets", { .linger = 1 }, WS_ACT_RESET },
+	{ "listener_stops",
+	  { .listening = 1, .linger = 1 },
+	  WSCLOSE_ACT_STOP_LISTENING },
+	{ "dontlinger_fin", { .pending = 1 }, WSCLOSE_ACT_FIN },
+	{ "dontlinger_unread_resets", { .unread = 1 }, WSCLOSE_ACT_RESET },
+	{ "linger_zero_resets",
+	  { .linger = 1, .pending = 1 },
+	  WSCLOSE_ACT_RESET },
+	{ "linger_zero_nothing_pending_resets",
+	  { .linger = 1 },
+	  WSCLOSE_ACT_RESET },
 	{ "linger_blocking_pending_waits",
 	  { .linger = 1, .lingertime = 2 * HZ, .pending = 1 },
-	  WS_ACT_FIN_AND_WAIT },
-	{ "linger_nothing_pending_fin", { .linger = 1, .lingertime = 2 * HZ },
-	  WS_ACT_FIN },
+	  WSCLOSE_ACT_FIN_AND_WAIT },
+	{ "linger_nothing_pending_fin",
+	  { .linger = 1, .lingertime = 2 * HZ },
+	  WSCLOSE_ACT_FIN },
 	{ "linger_nonblocking_fin",
 	  { .linger = 1, .lingertime = HZ, .pending = 1, .nonblock = 1 },
-	  WS_ACT_FIN },
+	  WSCLOSE_ACT_FIN },
 	{ "linger_unread_resets",
 	  { .linger = 1, .lingertime = HZ, .pending = 1, .unread = 1 },
-	  WS_ACT_RESET },
+	  WSCLOSE_ACT_RESET },
 };
 
 static void commit_row_desc(const struct commit_row *r, char *desc)
@@ -230,13 +261,13 @@ static void commit_decide_every_combination(struct kunit *test)
 		int want;
 
 		if (in.listening)
-			want = WS_ACT_STOP_LISTENING;
+			want = WSCLOSE_ACT_STOP_LISTENING;
 		else if (in.unread || (in.linger && !in.lingertime))
-			want = WS_ACT_RESET;
+			want = WSCLOSE_ACT_RESET;
 		else if (in.linger && in.pending && !in.nonblock)
-			want = WS_ACT_FIN_AND_WAIT;
+			want = WSCLOSE_ACT_FIN_AND_WAIT;
 		else
-			want = WS_ACT_FIN;
+			want = WSCLOSE_ACT_FIN;
 		KUNIT_EXPECT_EQ_MSG(test, wsclose_commit_decide(&in), want,
 				    "bits %#x", bits);
 	}
@@ -326,7 +357,7 @@ static void pair_exit(struct kunit *test)
 }
 
 /* What wsclose_socket() does: socket(2), then adopt. */
-static int ws_create(int family, int type, struct socket **res)
+static int wsclose_create(int family, int type, struct socket **res)
 {
 	int err = sock_create(family, type, 0, res);
 
@@ -399,7 +430,7 @@ static void pair_connect(struct kunit *test, struct pair *p, bool small)
 	if (!ret)
 		ret = kernel_getsockname(lsock, (struct sockaddr *)&addr) < 0;
 	if (!ret)
-		ret = ws_create(AF_INET, SOCK_STREAM, &p->ws);
+		ret = wsclose_create(AF_INET, SOCK_STREAM, &p->ws);
 	if (!ret && small)
 		set_sndbuf(p->ws->sk, 8192);
 	if (!ret)
@@ -458,14 +489,15 @@ static void state_transitions(struct kunit *test)
 	struct pair *p = test->priv;
 	struct wsclose_sock *ws;
 
-	KUNIT_ASSERT_EQ(test, ws_create(AF_INET6, SOCK_STREAM, &p->ws), 0);
+	KUNIT_ASSERT_EQ(test, wsclose_create(AF_INET6, SOCK_STREAM, &p->ws), 0);
 	ws = rcu_access_pointer(__sk_user_data(p->ws->sk));
 	ws = (void *)((uintptr_t)ws & SK_USER_DATA_PTRMASK);
 	KUNIT_ASSERT_NOT_NULL(test, ws);
-	KUNIT_EXPECT_EQ(test, ws->state, WS_OPEN);
+	KUNIT_EXPECT_EQ(test, ws->state, WSCLOSE_OPEN);
 	KUNIT_EXPECT_FALSE(test, ws->waiting);
-	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false), WSCLOSE_OUTCOME_GRACEFUL);
-	KUNIT_EXPECT_EQ(test, ws->state, WS_CLOSED);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false),
+			WSCLOSE_OUTCOME_GRACEFUL);
+	KUNIT_EXPECT_EQ(test, ws->state, WSCLOSE_CLOSED);
 	KUNIT_EXPECT_FALSE(test, ws->waiting);
 	/* a second close of the same socket: not a socket any more */
 	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false), -ENOTSOCK);
@@ -481,7 +513,8 @@ static void tcp_graceful_delivers_everything(struct kunit *test)
 
 	pair_connect(test, p, true);
 	pair_fill(test, p);
-	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false), WSCLOSE_OUTCOME_GRACEFUL);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false),
+			WSCLOSE_OUTCOME_GRACEFUL);
 	KUNIT_EXPECT_EQ(test, peer_drain(p->peer, &got, 10 * HZ), 0);
 	KUNIT_EXPECT_EQ(test, got, p->sent);
 }
@@ -494,7 +527,8 @@ static void tcp_linger_zero_resets(struct kunit *test)
 	pair_connect(test, p, true);
 	pair_fill(test, p);
 	set_linger(p->ws, true, 0);
-	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true), WSCLOSE_OUTCOME_ABORTIVE);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true),
+			WSCLOSE_OUTCOME_ABORTIVE);
 	KUNIT_EXPECT_EQ(test, peer_drain(p->peer, &got, 10 * HZ), -ECONNRESET);
 	KUNIT_EXPECT_LT(test, got, p->sent);
 }
@@ -518,7 +552,8 @@ static void tcp_would_block_changes_nothing(struct kunit *test)
 	p->sent += 100;
 	/* the retry path: linger {1,0} */
 	set_linger(p->ws, true, 0);
-	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true), WSCLOSE_OUTCOME_ABORTIVE);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true),
+			WSCLOSE_OUTCOME_ABORTIVE);
 }
 
 static void tcp_linger_times_out_and_resets(struct kunit *test)
@@ -567,7 +602,8 @@ static void tcp_drained_when_peer_reads(struct kunit *test)
 	INIT_DELAYED_WORK_ONSTACK(&r.work, late_read);
 	schedule_delayed_work(&r.work, HZ / 5);
 	t0 = jiffies;
-	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false), WSCLOSE_OUTCOME_DRAINED);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false),
+			WSCLOSE_OUTCOME_DRAINED);
 	KUNIT_EXPECT_LT(test, jiffies - t0, 4ul * HZ);
 	flush_delayed_work(&r.work);
 	destroy_delayed_work_on_stack(&r.work);
@@ -586,7 +622,8 @@ static void tcp_unread_data_resets(struct kunit *test)
 	for (i = 0; i < 50 &&
 	     skb_queue_empty_lockless(&p->ws->sk->sk_receive_queue); i++)
 		msleep(20);
-	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false), WSCLOSE_OUTCOME_ABORTIVE);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false),
+			WSCLOSE_OUTCOME_ABORTIVE);
 	KUNIT_EXPECT_EQ(test, peer_drain(p->peer, &got, 10 * HZ), -ECONNRESET);
 }
 
@@ -594,9 +631,10 @@ static void udp_close_is_immediate(struct kunit *test)
 {
 	struct pair *p = test->priv;
 
-	KUNIT_ASSERT_EQ(test, ws_create(AF_INET, SOCK_DGRAM, &p->ws), 0);
+	KUNIT_ASSERT_EQ(test, wsclose_create(AF_INET, SOCK_DGRAM, &p->ws), 0);
 	set_linger(p->ws, true, 5);	/* ignored for UDP */
-	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false), WSCLOSE_OUTCOME_GRACEFUL);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false),
+			WSCLOSE_OUTCOME_GRACEFUL);
 	KUNIT_EXPECT_EQ(test, send_some(p->ws, 10, MSG_DONTWAIT), -ENOTSOCK);
 }
 
@@ -620,12 +658,13 @@ static void udp_connected_close_is_immediate(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	ret = kernel_getsockname(p->peer, (struct sockaddr *)&addr);
 	KUNIT_ASSERT_EQ(test, ret, (int)sizeof(addr));
-	KUNIT_ASSERT_EQ(test, ws_create(AF_INET6, SOCK_DGRAM, &p->ws), 0);
+	KUNIT_ASSERT_EQ(test, wsclose_create(AF_INET6, SOCK_DGRAM, &p->ws), 0);
 	ret = kernel_connect(p->ws, (struct sockaddr *)&addr, sizeof(addr), 0);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_ASSERT_EQ(test, send_some(p->ws, 10, MSG_DONTWAIT), 10);
 	set_linger(p->ws, true, 5);	/* ignored for UDP */
-	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true), WSCLOSE_OUTCOME_GRACEFUL);
+	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true),
+			WSCLOSE_OUTCOME_GRACEFUL);
 	KUNIT_EXPECT_EQ(test, send_some(p->ws, 10, MSG_DONTWAIT), -ENOTSOCK);
 }
 
@@ -637,13 +676,15 @@ static void adopt_refuses_foreign_user_data(struct kunit *test)
 	const struct proto_ops *ops;
 	static int foreign;
 
-	KUNIT_ASSERT_EQ(test, sock_create(AF_INET, SOCK_STREAM, 0, &p->peer), 0);
+	KUNIT_ASSERT_EQ(test, sock_create(AF_INET, SOCK_STREAM, 0, &p->peer),
+			0);
 	ops = p->peer->ops;
 	set_user_data(p->peer->sk, &foreign);
 	KUNIT_EXPECT_EQ(test, wsclose_adopt(p->peer), -EBUSY);
 	/* nothing changed: the operations and the user data are as they were */
 	KUNIT_EXPECT_PTR_EQ(test, p->peer->ops, ops);
-	KUNIT_EXPECT_PTR_EQ(test, rcu_access_pointer(__sk_user_data(p->peer->sk)),
+	KUNIT_EXPECT_PTR_EQ(test,
+			    rcu_access_pointer(__sk_user_data(p->peer->sk)),
 			    (void *)&foreign);
 	set_user_data(p->peer->sk, NULL);
 	/* and once free, the socket can be adopted, once */
@@ -674,7 +715,7 @@ static void accept_leaves_foreign_user_data(struct kunit *test)
 	static int foreign;
 	int i, ret;
 
-	KUNIT_ASSERT_EQ(test, ws_create(AF_INET, SOCK_STREAM, &p->ws), 0);
+	KUNIT_ASSERT_EQ(test, wsclose_create(AF_INET, SOCK_STREAM, &p->ws), 0);
 	ret = kernel_bind(p->ws, (struct sockaddr *)&addr, sizeof(addr));
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_ASSERT_EQ(test, kernel_listen(p->ws, 4), 0);
@@ -683,7 +724,8 @@ static void accept_leaves_foreign_user_data(struct kunit *test)
 	ret = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
 			       &p->peer);
 	KUNIT_ASSERT_EQ(test, ret, 0);
-	ret = kernel_connect(p->peer, (struct sockaddr *)&addr, sizeof(addr), 0);
+	ret = kernel_connect(p->peer, (struct sockaddr *)&addr, sizeof(addr),
+			     0);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 
 	/* the child, queued and not yet accepted, gets an owner first */
@@ -727,7 +769,7 @@ static void inflight_tcp_ulp_finds_the_slot_taken(struct kunit *test)
 	struct sock *sk;
 	int ret;
 
-	KUNIT_ASSERT_EQ(test, ws_create(AF_INET, SOCK_STREAM, &p->ws), 0);
+	KUNIT_ASSERT_EQ(test, wsclose_create(AF_INET, SOCK_STREAM, &p->ws), 0);
 	sk = p->ws->sk;
 	ops = p->ws->ops;
 	ret = sk->sk_prot->setsockopt(sk, SOL_TCP, TCP_ULP,
@@ -761,7 +803,7 @@ static void mapped_connect(struct kunit *test, struct pair *p)
 	KUNIT_ASSERT_EQ(test, ret, (int)sizeof(addr));
 	mapped.sin6_port = addr.sin_port;
 
-	KUNIT_ASSERT_EQ(test, ws_create(AF_INET6, SOCK_STREAM, &p->ws), 0);
+	KUNIT_ASSERT_EQ(test, wsclose_create(AF_INET6, SOCK_STREAM, &p->ws), 0);
 	ret = kernel_connect(p->ws, (struct sockaddr *)&mapped,
 			     sizeof(mapped), 0);
 	KUNIT_ASSERT_EQ(test, ret, 0);
@@ -908,3 +950,4 @@ kunit_test_suite(wsclose_suite);
 MODULE_DESCRIPTION("KUnit tests for wsclose");
 MODULE_LICENSE("GPL");
 MODULE_INFO(test, "Y");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

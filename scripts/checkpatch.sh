@@ -17,8 +17,8 @@ fi
 cp="perl $dir/checkpatch.pl --strict --no-tree --terse --show-types"
 ignore=FILE_PATH_CHANGES,CONST_STRUCT,LINUX_VERSION_CODE
 rc=0
-$cp --ignore "$ignore" -f module/*.c module/compat.h || rc=1
-# module/wsclose.h defines <kunit/visibility.h>'s EXPORT_SYMBOL_IF_KUNIT for
+$cp --ignore "$ignore" -f module/*.c module/wsclose.h || rc=1
+# module/compat.h defines <kunit/visibility.h>'s EXPORT_SYMBOL_IF_KUNIT for
 # 6.1, which lacks it; checkpatch takes the definition for a misplaced export.
-$cp --ignore "$ignore,EXPORT_SYMBOL" -f module/wsclose.h || rc=1
+$cp --ignore "$ignore,EXPORT_SYMBOL" -f module/compat.h || rc=1
 exit $rc
