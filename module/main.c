@@ -80,7 +80,11 @@ static void __exit wsclose_exit(void)
 	wsclose_proc_exit();
 }
 
-module_init(wsclose_init);
+/*
+ * Built in, after inet6_init() (a device initcall too), so that the IPv6
+ * tables are there to copy; as a module, the same as module_init().
+ */
+late_initcall(wsclose_init);
 module_exit(wsclose_exit);
 
 MODULE_AUTHOR("The wsclose developers");

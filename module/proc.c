@@ -25,6 +25,7 @@ atomic_long_t *wsclose_counter_ptr(const struct sock *sk,
 
 	return &wn->cnt[c];
 }
+EXPORT_SYMBOL_IF_KUNIT(wsclose_counter_ptr);
 
 void wsclose_count(const struct sock *sk, enum wsclose_counter c, long delta)
 {
