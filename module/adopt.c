@@ -186,13 +186,21 @@ static const struct wsclose_table *wsclose_table_for(const struct socket *sock,
 	return p->orig ? p : ERR_PTR(-EAFNOSUPPORT);
 }
 
-/*
- * Make @sock a wsclose socket in place, in whatever state it is and while
- * other threads use it, or refuse with nothing changed.  Operations already
- * running when the operations are swapped finish as plain ones.  The
- * checks and the swap happen under the socket lock, which TCP_ULP and
- * sockmap attachment take too, and the user data is claimed under
- * sk_callback_lock, as its other owners do.
+/**
+ * wsclose_adopt() - make a socket a wsclose socket in place
+ * @sock: an AF_INET or AF_INET6 TCP or UDP socket, in any state, possibly
+ *        in use by other threads
+ *
+ * Operations already running when the operations are swapped finish as
+ * plain ones.  The checks and the swap happen under the socket lock, which
+ * TCP_ULP and sockmap attachment take too, and the user data is claimed
+ * under sk_callback_lock, as its other owners do.
+ *
+ * Context: process context; takes the socket lock.
+ * Return: 0, or, with nothing changed, -ENOTSOCK, -EAFNOSUPPORT,
+ * -ESOCKTNOSUPPORT, -EPROTONOSUPPORT, -EALREADY (ours already), -EBUSY
+ * (its operations or user data belong to someone else), -ENETDOWN (the
+ * module is going) or -ENOMEM.
  */
 int wsclose_adopt(struct socket *sock)
 {

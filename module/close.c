@@ -109,9 +109,15 @@ static void wsclose_mark_handle_closed(struct socket *sock)
 		DEBUG_NET_WARN_ON_ONCE(1);
 }
 
-/*
- * Steps 1-4 of the close (spec "The close operation"): whether it may
- * proceed and how, from the state sampled under ws->lock.
+/**
+ * wsclose_close_decide() - steps 1-4 of the close
+ * @in: the state sampled under wsclose_sock.lock
+ *
+ * Whether the close may proceed and how (the spec's "The close
+ * operation"), as a pure function of its inputs.
+ *
+ * Return: a &enum wsclose_step, or -ENOTSOCK, -EINPROGRESS or
+ * -EWOULDBLOCK, with nothing to change.
  */
 VISIBLE_IF_KUNIT int wsclose_close_decide(const struct wsclose_close_in *in)
 {
@@ -296,12 +302,17 @@ static int wsclose_close_counted(struct socket *sock, bool nonblock,
 	return ret;
 }
 
-/*
- * The Winsock close of the handle @sock.  Returns the outcome, or a
- * negative errno with nothing changed (ENOTSOCK, EINPROGRESS, EWOULDBLOCK),
- * or -ERESTARTNOHAND / -ERESTARTNOINTR with the socket committed and a
- * linger wait still owed (unless the signal was fatal: then it was reset):
- * the system call returns EINTR if a handler ran, else restarts.
+/**
+ * wsclose_close() - the Winsock close of a handle
+ * @sock: a handle of a wsclose socket
+ * @nonblock: the caller's blocking mode
+ *
+ * Context: process context; may sleep in a linger wait.
+ * Return: a WSCLOSE_OUTCOME_*; or, with nothing changed, -ENOTSOCK,
+ * -EINPROGRESS or -EWOULDBLOCK; or -ERESTARTNOHAND / -ERESTARTNOINTR with
+ * the socket committed and a linger wait still owed (unless the signal was
+ * fatal: then it was reset): the system call returns EINTR if a handler
+ * ran, else restarts.
  */
 int wsclose_close(struct socket *sock, bool nonblock)
 {
@@ -340,8 +351,11 @@ static bool wsclose_implicit_nonblock(const struct file *file)
 	       (current->flags & (PF_EXITING | PF_KTHREAD));
 }
 
-/*
- * The last reference to a handle's file is gone.  The handle closes if it
+/**
+ * wsclose_release() - proto_ops.release of every handle
+ * @sock: the handle whose file's last reference is gone
+ *
+ * The handle closes if it
  * was open (handles are symmetric: the first one and duplicates alike);
  * if it was the socket's last handle, that is the socket's implicit close.
  * The struct socket that goes last takes the sock to the protocol's
@@ -349,6 +363,9 @@ static bool wsclose_implicit_nonblock(const struct file *file)
  * socket's (wsclose_graft_backing()), whose operations are the ones a raced
  * IPV6_ADDRFORM may have changed.  The first handle's inode, whose wait
  * queue is the sock's, is kept until then.
+ *
+ * Context: process context.
+ * Return: 0, or what the protocol's release returns.
  */
 int wsclose_release(struct socket *sock)
 {

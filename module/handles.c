@@ -410,9 +410,18 @@ out:
 	return err;
 }
 
-/*
- * A new handle: a socket of its own, made through the socket layer
- * (sock_create_lite(): the LSM hooks label it), sharing the sock.
+/**
+ * wsclose_duplicate() - a new handle of a wsclose socket
+ * @sock: an open handle
+ * @res: the new handle, a socket of its own sharing the sock
+ *
+ * The new handle is made through the socket layer (sock_create_lite():
+ * the LSM hooks label it).  Releasing it undoes everything.  The first
+ * duplication grafts the sock onto a backing socket.
+ *
+ * Context: process context; takes the socket lock.
+ * Return: 0, or -ENOTSOCK (the socket or @sock is closed, or no longer
+ * ours), or what sock_create_lite() returns.
  */
 int wsclose_duplicate(struct socket *sock, struct socket **res)
 {

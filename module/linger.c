@@ -97,12 +97,20 @@ static int wsclose_linger_wait(struct sock *sk, unsigned long deadline,
 	return ret;
 }
 
-/*
- * Finish a lingering close: drained, or reset at the deadline (by us, or by
- * the reaper when an earlier wait was interrupted).  A signal leaves the
- * wait owed (wsclose_restart()), with the deadline kept by the reaper; if there
- * is none (it could not be had), the connection is reset now rather than
- * left unwatched.  A fatal signal resets.
+/**
+ * wsclose_finish_linger() - the linger wait of a committed close
+ * @ws: the socket's state; the caller set @ws->waiting
+ * @sk: its sock
+ * @implicit: the release's close, which cannot restart
+ *
+ * Drained, or reset at the deadline (by us, or by the reaper when an
+ * earlier wait was interrupted).  A signal leaves the wait owed
+ * (wsclose_restart()), with the deadline kept by the reaper; if there is
+ * none (it could not be had), the connection is reset now rather than left
+ * unwatched.  A fatal signal resets.
+ *
+ * Return: WSCLOSE_OUTCOME_DRAINED, _ABORTIVE or _TIMED_OUT_RESET, or
+ * -ERESTARTNOHAND / -ERESTARTNOINTR.
  */
 int wsclose_finish_linger(struct wsclose_sock *ws, struct sock *sk,
 			  bool implicit)
@@ -196,7 +204,15 @@ static void wsclose_reaper_work(struct work_struct *work)
 	wsclose_reaper_free(r, !done);
 }
 
-/* Watch @sk until @deadline; false if that cannot be promised. */
+/**
+ * wsclose_arm_reaper() - keep a linger deadline in the background
+ * @sk: a TCP sock whose FIN may still be unacknowledged at @deadline
+ * @deadline: in jiffies
+ *
+ * Context: process context.
+ * Return: true if a reaper watches @sk until @deadline; false if that
+ * cannot be promised (the namespace's bound, or no memory).
+ */
 bool wsclose_arm_reaper(struct sock *sk, unsigned long deadline)
 {
 	atomic_long_t *n = wsclose_counter_ptr(sk, WSCLOSE_CNT_REAPERS);

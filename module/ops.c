@@ -381,9 +381,8 @@ static int wsclose_getsockopt_iter(struct socket *sock, int level,
 
 /*
  * Build the wrapper for one (family, type) from a socket of that kind.
- * Every member of struct proto_ops is decided here, one by one (compat.h
- * fails the build when a kernel adds one): wrapped, or passed through
- * with the reason.
+ * Every member of struct proto_ops is decided here, one by one: wrapped,
+ * or passed through with the reason.
  */
 void __init wsclose_build_table(struct wsclose_table *p, int family,
 				int type)

@@ -7,12 +7,13 @@ set -eu
 # LINUX_VERSION_CODE in module/compat.h, whose whole purpose it is.
 cd "$(dirname "$0")/.."
 dir=build/kscripts
-if [ ! -f "$dir/checkpatch.pl" ]; then
+if [ ! -f "$dir/kernel-doc" ]; then
 	mkdir -p "$dir"
 	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$dir" --strip-components=2 \
 		linux-source-6.1/scripts/checkpatch.pl \
 		linux-source-6.1/scripts/spelling.txt \
-		linux-source-6.1/scripts/const_structs.checkpatch
+		linux-source-6.1/scripts/const_structs.checkpatch \
+		linux-source-6.1/scripts/kernel-doc
 fi
 cp="perl $dir/checkpatch.pl --strict --no-tree --terse --show-types"
 ignore=FILE_PATH_CHANGES,CONST_STRUCT,LINUX_VERSION_CODE
@@ -21,4 +22,7 @@ $cp --ignore "$ignore" -f module/*.c module/wsclose.h || rc=1
 # module/compat.h defines <kunit/visibility.h>'s EXPORT_SYMBOL_IF_KUNIT for
 # 6.1, which lacks it; checkpatch takes the definition for a misplaced export.
 $cp --ignore "$ignore,EXPORT_SYMBOL" -f module/compat.h || rc=1
+# kernel-doc comments (the entry points) are well-formed and complete
+out=$(perl $dir/kernel-doc -none -Wall module/*.c module/wsclose.h 2>&1)
+[ -z "$out" ] || { echo "$out"; rc=1; }
 exit $rc
