@@ -874,7 +874,7 @@ TEST(seccomp_denies_socket)
 			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
 			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		};
-		struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+		struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
 		long open0 = counter("open");
 		int before, s, e;
 

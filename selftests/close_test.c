@@ -206,8 +206,8 @@ FIXTURE(retry) {
 
 FIXTURE_VARIANT(retry) {
 	int family;
-	int how;	/* 0: linger off, 1: linger {1,0}, 2: shutdown(SHUT_WR),
-			 * 3: SO_DONTLINGER=TRUE */
+	/* 0: linger off, 1: linger {1,0}, 2: shutdown(SHUT_WR), 3: SO_DONTLINGER=TRUE */
+	int how;
 };
 
 FIXTURE_VARIANT_ADD(retry, linger_off_v4) { AF_INET, 0 };
@@ -619,8 +619,8 @@ TEST_F(misc, alias_after_close_is_not_a_socket)
 {
 	unsigned short secs = 0xbeef;
 	int onoff = 0x5a5a, err = 0, d;
+	char b, big[1024];
 	struct conn c;
-	char b;
 
 	conn_setup(_metadata, &c, self->family, 0);
 	d = dup(c.s);
@@ -644,7 +644,7 @@ TEST_F(misc, alias_after_close_is_not_a_socket)
 	EXPECT_EQ(WSAENOTSOCK, err);
 	EXPECT_EQ(WSCLOSE_STATE_CLOSED, query_state(d));
 	/* the peer got the graceful close */
-	EXPECT_EQ(1000, recv(c.peer, (char[1024]){0}, 1024, MSG_WAITALL));
+	EXPECT_EQ(1000, recv(c.peer, big, sizeof(big), MSG_WAITALL));
 	EXPECT_EQ(0, recv(c.peer, &b, 1, 0));
 	close(d);
 	conn_teardown(&c);

@@ -35,7 +35,7 @@ static int injection_ready(void)
 	if (fail_nth < 0)
 		return 0;
 	mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(knobs); i++) {
 		int fd = open(knobs[i][0], O_WRONLY);
 
 		if (fd < 0 || write(fd, knobs[i][1], 1) != 1) {

@@ -110,6 +110,7 @@ static void targets_close(struct targets *t)
 static void targets_unchanged(struct __test_metadata *_metadata, struct targets *t)
 {
 	struct linger l;
+	char b;
 	socklen_t len = sizeof(l);
 
 	EXPECT_EQ(-ENOTTY, query_state(t->plain_tcp));
@@ -125,7 +126,7 @@ static void targets_unchanged(struct __test_metadata *_metadata, struct targets 
 	EXPECT_EQ(0, fcntl(t->plain_tcp, F_GETFL) & O_NONBLOCK);
 	EXPECT_EQ(0, fcntl(t->ws_tcp, F_GETFL) & O_NONBLOCK);
 	EXPECT_EQ(1, write(t->pipe[1], "p", 1));
-	EXPECT_EQ(1, read(t->pipe[0], (char[1]){ 0 }, 1));
+	EXPECT_EQ(1, read(t->pipe[0], &b, 1));
 	EXPECT_EQ(0, listen(t->ws_tcp, 1));
 	EXPECT_EQ(0, listen(t->plain_tcp, 1));
 }
@@ -164,7 +165,7 @@ TEST(adopt_fuzz)
 			t.pipe[0], t.pipe[1], t.reg, t.unix_sock, t.devnull,
 			t.ws_tcp, t.ws_udp, t.dev, -1, 100000, 0x7fffffff,
 		};
-		const size_t nrefuse = sizeof(refuse) / sizeof(refuse[0]);
+		const size_t nrefuse = ARRAY_SIZE(refuse);
 
 		fds0 = count_fds();
 		refs0 = module_refs();
@@ -184,12 +185,24 @@ TEST(adopt_fuzz)
 					   (r >> 5) & 0xff : 'V' + ((r >> 5) % 3),
 					   0x78 + ((r >> 13) & 0x1f), (r >> 18) & 0x7f);
 			switch ((r >> 25) & 7) {
-			case 0: arg = NULL; break;
-			case 1: arg = unmapped; break;
-			case 2: arg = (void *)0xffff888000000000ull; break;
-			case 3: arg = page + 1 + ((r >> 28) & 7); break;	/* misaligned */
-			case 4: arg = unmapped - 4; break;	/* runs into the hole */
-			default: arg = page; break;
+			case 0:
+				arg = NULL;
+				break;
+			case 1:
+				arg = unmapped;
+				break;
+			case 2:
+				arg = (void *)0xffff888000000000ull;
+				break;
+			case 3: /* misaligned */
+				arg = page + 1 + ((r >> 28) & 7);
+				break;
+			case 4: /* runs into the hole */
+				arg = unmapped - 4;
+				break;
+			default:
+				arg = page;
+				break;
 			}
 			for (int k = 0; k < 16; k++)
 				((uint64_t *)page)[k] = rnd();
@@ -278,12 +291,24 @@ TEST(sioc_fuzz)
 			fd = other[(r >> 6) % 7];
 		}
 		switch ((r >> 25) & 7) {
-		case 0: arg = NULL; break;
-		case 1: arg = unmapped; break;
-		case 2: arg = (void *)0xffff888000000000ull; break;
-		case 3: arg = page + 1 + ((r >> 28) & 7); break;
-		case 4: arg = unmapped - 4; break;	/* half an argument */
-		default: arg = page + 4096 - 64; break;
+		case 0:
+			arg = NULL;
+			break;
+		case 1:
+			arg = unmapped;
+			break;
+		case 2:
+			arg = (void *)0xffff888000000000ull;
+			break;
+		case 3:
+			arg = page + 1 + ((r >> 28) & 7);
+			break;
+		case 4: /* half an argument */
+			arg = unmapped - 4;
+			break;
+		default:
+			arg = page + 4096 - 64;
+			break;
 		}
 		for (int k = 0; k < 512; k++)
 			((uint64_t *)page)[k] = rnd();
@@ -304,10 +329,22 @@ TEST(sioc_fuzz)
 			/* valid but for one thing: flags, pad or fd */
 			c->fd = (r >> 38) & 1 ? (uint32_t)fd : c->fd;
 			switch ((r >> 32) & 3) {
-			case 0: c->flags |= 4u << ((r >> 34) & 15); break;
-			case 1: c->flags &= 1; c->pad |= 1; break;
-			case 2: c->flags &= 1; c->pad = 0; c->fd = (uint32_t)fd + 1000; break;
-			default: c->flags = 3; c->pad = 0; break;
+			case 0:
+				c->flags |= 4u << ((r >> 34) & 15);
+				break;
+			case 1:
+				c->flags &= 1;
+				c->pad |= 1;
+				break;
+			case 2:
+				c->flags &= 1;
+				c->pad = 0;
+				c->fd = (uint32_t)fd + 1000;
+				break;
+			default:
+				c->flags = 3;
+				c->pad = 0;
+				break;
 			}
 		}
 		if (cmd == WSCLOSE_SIOC_DUPLICATE && (r >> 25 & 7) >= 5 && (r >> 36) & 1) {
