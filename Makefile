@@ -45,7 +45,7 @@ GUEST_BINS := $(SELFTEST_BINS) $(B)/demo/wsclose-demo $(B)/tools/wsclose \
 BENCH_BINS := $(B)/bench/linger_delay $(B)/bench/abort_fanout $(B)/bench/datapath
 INSNS_PLUGIN := $(B)/bench/insns-plugin.so
 
-.PHONY: all deps lib module modules sparse selftests run bench bench-build profile check clean install uninstall install-dkms install-list
+.PHONY: all deps lib module modules sparse selftests run bench bench-build profile check clean install uninstall install-dkms install-list upstream-patch
 
 all: lib
 	$(MAKE) module KVER=$(KVER61)
@@ -101,6 +101,14 @@ sparse:
 modules:
 	$(MAKE) module KVER=$(KVER61)
 	$(MAKE) module KVER=$(KVER612)
+
+# The git format-patch series that adds wsclose to Debian's
+# linux-source-6.12 (net/wsclose/, UAPI, Documentation, selftests), in
+# build/upstream/; make check applies it with git am, builds it and runs
+# its KUnit suite there (scripts/kunit-6.12.sh).
+upstream-patch:
+	@scripts/deps.sh
+	scripts/upstream-patch.sh $(B)/upstream
 
 # ---- selftests (static: they run in the QEMU initramfs) ------------------------
 $(KSFT)/kselftest_harness.h:

@@ -192,6 +192,22 @@ if [ $rc -eq 0 ]; then
 		"$GUEST_KMEMLEAK_CLEAR$GUEST_KUNIT$GUEST_SELFTESTS$GUEST_UNLOAD$GUEST_KMEMLEAK_SCAN" 3000
 fi
 
+# 6.12 in the kernel tree: the upstream series applied with git am to
+# Debian's linux-source-6.12, its checkpatch, its in-tree module and
+# selftest builds, and the KUnit suite run by kunit.py with KASAN and
+# lockdep (the tree and its build are cached; the first build is minutes).
+echo "== 6.12 kernel tree: the upstream series, kunit.py (KASAN, lockdep)"
+t0=$(date +%s)
+scripts/kunit-6.12.sh > "$B/kunit-6.12.out" 2>&1
+rc=$?
+grep -E '^(not )?ok - ' "$B/kunit-6.12.out"
+p=$(grep -cE '^ok - ' "$B/kunit-6.12.out"); n=$(grep -cE '^not ok - ' "$B/kunit-6.12.out")
+grep -E '^not ok - ' "$B/kunit-6.12.out" >> "$failures"
+pass=$((pass + p)); fail=$((fail + n))
+[ $rc -ne 0 ] && [ "$n" -eq 0 ] && tail -n 40 "$B/kunit-6.12.out"
+[ $rc -eq 0 ] || [ "$n" -gt 0 ]
+record $? "the 6.12 kernel-tree run finished ($(( $(date +%s) - t0 ))s)"
+
 # Wine: Windows programs closing sockets under stock Debian Wine 8.0 and
 # under Wine patched for wsclose (wine/), on both kernels.  Every patched
 # case must pass; stock Wine must fail (the proof that the cases can).
