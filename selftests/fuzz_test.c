@@ -106,6 +106,30 @@ static void targets_close(struct targets *t)
 	close(t->dev);
 }
 
+/*
+ * An argument pointer for a fuzzed ioctl: NULL, unmapped, a kernel
+ * address, misaligned, one that runs into the unmapped page after it
+ * (half an argument), or @good.
+ */
+static void *fuzz_arg(uint64_t r, unsigned char *page, unsigned char *unmapped,
+		      void *good)
+{
+	switch ((r >> 25) & 7) {
+	case 0:
+		return NULL;
+	case 1:
+		return unmapped;
+	case 2:
+		return (void *)0xffff888000000000ull;
+	case 3:
+		return page + 1 + ((r >> 28) & 7);
+	case 4:
+		return unmapped - 4;
+	default:
+		return good;
+	}
+}
+
 /* Nothing about the targets changed. */
 static void targets_unchanged(struct __test_metadata *_metadata, struct targets *t)
 {
@@ -184,26 +208,7 @@ TEST(adopt_fuzz)
 				cmd = _IOC((r >> 2) & 3, (r >> 4) & 1 ?
 					   (r >> 5) & 0xff : 'V' + ((r >> 5) % 3),
 					   0x78 + ((r >> 13) & 0x1f), (r >> 18) & 0x7f);
-			switch ((r >> 25) & 7) {
-			case 0:
-				arg = NULL;
-				break;
-			case 1:
-				arg = unmapped;
-				break;
-			case 2:
-				arg = (void *)0xffff888000000000ull;
-				break;
-			case 3: /* misaligned */
-				arg = page + 1 + ((r >> 28) & 7);
-				break;
-			case 4: /* runs into the hole */
-				arg = unmapped - 4;
-				break;
-			default:
-				arg = page;
-				break;
-			}
+			arg = fuzz_arg(r, page, unmapped, page);
 			for (int k = 0; k < 16; k++)
 				((uint64_t *)page)[k] = rnd();
 			if ((r >> 40) & 1)
@@ -290,26 +295,7 @@ TEST(sioc_fuzz)
 
 			fd = other[(r >> 6) % 7];
 		}
-		switch ((r >> 25) & 7) {
-		case 0:
-			arg = NULL;
-			break;
-		case 1:
-			arg = unmapped;
-			break;
-		case 2:
-			arg = (void *)0xffff888000000000ull;
-			break;
-		case 3:
-			arg = page + 1 + ((r >> 28) & 7);
-			break;
-		case 4: /* half an argument */
-			arg = unmapped - 4;
-			break;
-		default:
-			arg = page + 4096 - 64;
-			break;
-		}
+		arg = fuzz_arg(r, page, unmapped, page + 4096 - 64);
 		for (int k = 0; k < 512; k++)
 			((uint64_t *)page)[k] = rnd();
 		a = (uint32_t *)arg;
