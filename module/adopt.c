@@ -7,8 +7,6 @@
  * operations.  The device itself never creates a socket for anyone.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -366,7 +364,7 @@ static struct miscdevice wsclose_misc = {
 	.mode	= 0666,
 };
 
-int wsclose_adopt_init(void)
+int __init wsclose_adopt_init(void)
 {
 	int err = tcp_register_ulp(&wsclose_ulp);
 

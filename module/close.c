@@ -258,7 +258,7 @@ static int wsclose_close_steps(struct socket *sock, bool nonblock,
 		return step;
 	}
 	if (step == WSCLOSE_STEP_COMMIT) {
-		ws->state = WSCLOSE_CLOSING;
+		WRITE_ONCE(ws->state, WSCLOSE_CLOSING);
 		ws->deadline = jiffies + wsclose_lingertime(sk);
 	}
 	ws->waiting = true;
@@ -278,7 +278,7 @@ static int wsclose_close_steps(struct socket *sock, bool nonblock,
 	spin_lock(&ws->lock);
 	ws->waiting = false;
 	if (!wsclose_restart(ret) || implicit || fatal_signal_pending(current))
-		ws->state = WSCLOSE_CLOSED;
+		WRITE_ONCE(ws->state, WSCLOSE_CLOSED);
 	if (ret >= 0 && !implicit) {
 		ws->handles--;
 		wsclose_mark_handle_closed(sock);
@@ -335,7 +335,7 @@ static void wsclose_close_implicit(struct socket *sock, bool nonblock)
 	if (wsclose_close_counted(sock, nonblock, true) != -EWOULDBLOCK)
 		return;
 	spin_lock(&ws->lock);
-	ws->state = WSCLOSE_CLOSED;
+	WRITE_ONCE(ws->state, WSCLOSE_CLOSED);
 	spin_unlock(&ws->lock);
 	wsclose_abort_waiters(sk);
 	wsclose_inet_ops(sock)->shutdown(sock, SHUT_WR);

@@ -398,7 +398,7 @@ static int wsclose_graft_backing(struct socket *sock, struct wsclose_sock *ws)
 	if (wsclose_is_tcp(sk))
 		set_bit(SOCK_NOSPACE, &backing->flags);
 	spin_lock(&ws->lock);
-	ws->backing = backing;
+	WRITE_ONCE(ws->backing, backing);
 	ws->first_inode = SOCK_INODE(sock);
 	spin_unlock(&ws->lock);
 	backing = NULL;

@@ -241,7 +241,7 @@ bool wsclose_arm_reaper(struct sock *sk, unsigned long deadline)
 	return true;
 }
 
-int wsclose_reapers_init(void)
+int __init wsclose_reapers_init(void)
 {
 	wsclose_reaper_wq = alloc_workqueue("wsclose", 0, 0);
 	return wsclose_reaper_wq ? 0 : -ENOMEM;

@@ -14,6 +14,8 @@
  * (wsclose_poll()).
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/compat.h>
 #include <linux/indirect_call_wrapper.h>
 #include <linux/in.h>

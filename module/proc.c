@@ -80,8 +80,9 @@ static int wsclose_proc_show(struct seq_file *seq, void *v)
 	int i;
 
 	for (i = 0; i < WSCLOSE_NCOUNTERS; i++)
-		seq_printf(seq, "%s %ld\n", wsclose_counter_names[i],
-			   atomic_long_read(&wn->cnt[i]));
+		if (!WARN_ON_ONCE(!wsclose_counter_names[i]))
+			seq_printf(seq, "%s %ld\n", wsclose_counter_names[i],
+				   atomic_long_read(&wn->cnt[i]));
 	return 0;
 }
 
@@ -105,7 +106,7 @@ static struct pernet_operations wsclose_net_ops = {
 	.size = sizeof(struct wsclose_net),
 };
 
-int wsclose_proc_init(void)
+int __init wsclose_proc_init(void)
 {
 	return register_pernet_subsys(&wsclose_net_ops);
 }

@@ -17,8 +17,9 @@
  *   lock_sock(sk)            the socket lock: adoption, the commit, the
  *                            handle list, the backing socket's graft
  *   sk->sk_callback_lock     sk_user_data (attach, detach), the wrapped
- *                            callbacks, the handle of record; read-held by
- *                            the callback wrappers
+ *                            callbacks (except on a listener's clone that
+ *                            nobody else sees yet), the handle of record;
+ *                            read-held by the callback wrappers
  *   wsclose_sock.lock        leaf: the close state (see the struct);
  *                            taken inside or outside the socket lock,
  *                            never held across a sleep or a protocol call
@@ -80,14 +81,16 @@ extern struct wsclose_table wsclose_tables[WSCLOSE_NFAMILIES][WSCLOSE_NTYPES];
  * operations.
  *
  * Lifetime: from adoption (or accept) to the release of the socket's last
- * handle, which frees it (wsclose_detach(): kfree under
- * sk_callback_lock, with no grace period), or, if that release never came
- * through us, to the destruction of the sock (wsclose_ulp_release()).  So
- * it may be used by
+ * handle, which unhooks it under sk_callback_lock and then frees it
+ * (wsclose_detach(): kfree, with no grace period), or, if that release
+ * never came through us, to the destruction of the sock
+ * (wsclose_ulp_release()).  So it may be used by
  *  - a caller that holds a handle: its file, or a call running in one of
  *    its operations (wsclose_sk());
  *  - a caller holding sk_callback_lock, as the callback wrappers do, which
- *    the protocol calls at any time (wsclose_sk_cb(), checked by lockdep).
+ *    the protocol calls at any time (wsclose_sk_cb(), checked by lockdep);
+ *  - the sock's destructor (wsclose_ulp_release()), which nothing else
+ *    reaches any more.
  * Nothing reads it under RCU alone.
  */
 struct wsclose_sock {
@@ -103,9 +106,10 @@ struct wsclose_sock {
 	enum wsclose_state state;
 	bool waiting;			/* a closer sleeps in the linger wait */
 	/*
-	 * @reaper and @deadline belong to the closer that set @waiting: it
-	 * writes them (@deadline under @lock at the commit, @reaper without)
-	 * and reads them; nobody else does.
+	 * @deadline is written once, under @lock, at the commit; @reaper by
+	 * the committing closer before it clears @waiting under @lock.  Both
+	 * are read under @lock or by the closer that holds @waiting (a
+	 * resumed wait is a later holder), ordered by that hand-off.
 	 */
 	bool reaper;			/* a reaper keeps the deadline */
 	unsigned long deadline; /* jiffies; set when the close commits */
