@@ -291,6 +291,7 @@ FIXTURE_TEARDOWN(pollers)
 /* poll and epoll wake with EPOLLERR only: no FD_CLOSE after close. */
 TEST_F(pollers, wake_with_error_only)
 {
+	struct pollfd pfd;
 	struct poller p = { .ret = -2 };
 	struct poller e = { .fd = self->s, .ret = -2 };
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
@@ -323,12 +324,10 @@ TEST_F(pollers, wake_with_error_only)
 	EXPECT_EQ(EPOLLERR, e.events);
 
 	/* later: still only an error, and nothing once the last fd is gone */
-	{
-		struct pollfd pfd = { .fd = d, .events = POLLIN | POLLOUT | POLLRDHUP };
-
-		EXPECT_EQ(1, poll(&pfd, 1, 0));
-		EXPECT_EQ(POLLERR, pfd.revents);
-	}
+	pfd.fd = d;
+	pfd.events = POLLIN | POLLOUT | POLLRDHUP;
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLERR, pfd.revents);
 	close(d);
 	EXPECT_EQ(0, epoll_wait(e.epfd, &ev, 1, 100));
 	close(e.epfd);

@@ -55,8 +55,9 @@ static int closesocket_outcome(int s, int *err)
 /* A duplicate is a working socket descriptor of the same connection. */
 TEST_F(handles, duplicate_is_the_same_socket)
 {
+	int d = wsclose_duplicate(self->s), err, on;
+	unsigned short secs;
 	char buf[8];
-	int d = wsclose_duplicate(self->s), err;
 
 	ASSERT_LE(0, d);
 	ASSERT_EQ(3, send(d, "abc", 3, 0));
@@ -66,14 +67,9 @@ TEST_F(handles, duplicate_is_the_same_socket)
 	EXPECT_EQ(WSCLOSE_STATE_OPEN, query_state(d));
 	/* the linger setting is the socket's, whichever handle sets it */
 	ASSERT_EQ(0, wsclose_set_linger(d, 1, 9, &err));
-	{
-		unsigned short secs;
-		int on;
-
-		ASSERT_EQ(0, wsclose_get_linger(self->s, &on, &secs, &err));
-		EXPECT_EQ(1, on);
-		EXPECT_EQ(9, secs);
-	}
+	ASSERT_EQ(0, wsclose_get_linger(self->s, &on, &secs, &err));
+	EXPECT_EQ(1, on);
+	EXPECT_EQ(9, secs);
 	EXPECT_EQ(WSCLOSE_OUTCOME_NOT_LAST_HANDLE, closesocket_outcome(d, &err));
 	EXPECT_EQ(WSCLOSE_OUTCOME_GRACEFUL, closesocket_outcome(self->s, &err));
 }

@@ -12,6 +12,10 @@
 
 #include "wsclose.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 #define WSCLOSE_DEVICE "/dev/wsclose"
 
 /*
@@ -337,7 +341,7 @@ int wsclose_wsa_from_errno(int errnum)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(errno_map) / sizeof(errno_map[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(errno_map); i++)
 		if (errno_map[i].errnum == errnum)
 			return errno_map[i].wsa;
 	return WSCLOSE_WSA_FALLBACK;
@@ -389,7 +393,7 @@ const char *wsclose_strerror(int wsa)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(wsa_text) / sizeof(wsa_text[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(wsa_text); i++)
 		if (wsa_text[i].wsa == wsa)
 			return wsa_text[i].text;
 	return "Unknown Winsock error";
