@@ -5,6 +5,7 @@
 #   make            build the module (for the running/installed kernels) and the library
 #   make run        boot the module in QEMU and show each close outcome
 #   make check      every test; the last line is "N passed, N failed"
+#   make upstream-patch  the patch series for a kernel tree (build/upstream/)
 #
 # The kernel part is described by ./Kbuild; each kernel gets its own build
 # directory under build/.
@@ -85,18 +86,20 @@ KDIR ?= /lib/modules/$(KVER)/build
 module:
 	@test -n "$(KVER)" || { echo "KVER not set"; exit 1; }
 	@mkdir -p $(B)/$(KVER)
+	@rm -rf $(B)/$(KVER)/module $(B)/$(KVER)/*.ko
 	@cp -r Kbuild module uapi $(B)/$(KVER)/
-	$(MAKE) -C $(KDIR) M=$(B)/$(KVER) modules 2>&1 | tee $(B)/$(KVER)/build.log
-	@! grep -E 'warning:|error:' $(B)/$(KVER)/build.log
+	set -o pipefail; $(MAKE) -C $(KDIR) M=$(B)/$(KVER) modules 2>&1 | tee $(B)/$(KVER)/build.log
+	@! grep -iE 'warning:|error:' $(B)/$(KVER)/build.log
 	@cp $(B)/$(KVER)/module/*.ko $(B)/$(KVER)/
 
 # sparse over module/ (C=2 checks every file, built or not)
 sparse:
 	@test -n "$(KVER)" || { echo "KVER not set"; exit 1; }
 	@mkdir -p $(B)/sparse-$(KVER)
+	@rm -rf $(B)/sparse-$(KVER)/module
 	@cp -r Kbuild module uapi $(B)/sparse-$(KVER)/
-	$(MAKE) -C /lib/modules/$(KVER)/build M=$(B)/sparse-$(KVER) C=2 CHECK=sparse modules 2>&1 | tee $(B)/sparse-$(KVER)/sparse.log
-	@! grep -E 'warning:|error:' $(B)/sparse-$(KVER)/sparse.log
+	set -o pipefail; $(MAKE) -C /lib/modules/$(KVER)/build M=$(B)/sparse-$(KVER) C=2 CHECK=sparse modules 2>&1 | tee $(B)/sparse-$(KVER)/sparse.log
+	@! grep -iE 'warning:|error:' $(B)/sparse-$(KVER)/sparse.log
 
 modules:
 	$(MAKE) module KVER=$(KVER61)

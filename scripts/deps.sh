@@ -7,7 +7,7 @@ PKGS="build-essential qemu-system-x86 busybox-static cpio kmod
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-source-6.1 linux-source-6.12 liburing-dev sparse xz-utils gcc-multilib
-git python3 python3-ply unifdef
+git python3 python3-ply python3-git unifdef
 bison flex bc libelf-dev libssl-dev dkms pkg-config gnuplot-nox"
 
 missing=""

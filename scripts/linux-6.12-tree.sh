@@ -4,7 +4,7 @@
 # scripts/upstream-patch.sh makes its series against and what
 # scripts/kunit-6.12.sh builds.  Prints the tree's directory.
 set -euo pipefail
-cache=${WSCLOSE_CACHE:-$HOME/.cache/wsclose}
+cache=$(realpath -m "${WSCLOSE_CACHE:-${HOME:?}/.cache/wsclose}")
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 dir=$cache/kunit-6.12-$ver
 tree=$dir/linux-source-6.12
@@ -16,6 +16,7 @@ echo "linux-6.12-tree: unpacking linux-source-6.12 $ver into $dir" >&2
 rm -rf "$tree"
 mkdir -p "$dir"
 tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$dir"
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
 id=(-c user.name="The wsclose developers" -c user.email="wsclose@localhost")
 # Debian's top-level .gitignore ignores everything (-f): the source is the
 # package's, not a checkout.
