@@ -7,13 +7,14 @@ set -eu
 # LINUX_VERSION_CODE in module/compat.h, whose whole purpose it is.
 cd "$(dirname "$0")/.."
 dir=build/kscripts
-if [ ! -f "$dir/kernel-doc" ]; then
+if [ ! -f "$dir/done" ]; then
 	mkdir -p "$dir"
 	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$dir" --strip-components=2 \
 		linux-source-6.1/scripts/checkpatch.pl \
 		linux-source-6.1/scripts/spelling.txt \
 		linux-source-6.1/scripts/const_structs.checkpatch \
 		linux-source-6.1/scripts/kernel-doc
+	touch "$dir/done"
 fi
 cp="perl $dir/checkpatch.pl --strict --no-tree --terse --show-types"
 ignore=FILE_PATH_CHANGES,CONST_STRUCT,LINUX_VERSION_CODE
