@@ -103,7 +103,7 @@ GUEST_KUNIT='
 echo "# kunit"
 insmod /wsclose_kunit.ko
 dmesg | sed -n "s/^\[[^]]*\] //p" | awk "
-	/^ *# Subtest: wsclose\$/ { on = 1; next }
+	/^ *# Subtest: wsclose(_[a-z]+)?\$/ { on = 1; prev = 4; next }
 	on && /^ *(not )?ok [0-9]+ / {
 		match(\$0, /^ */); ind = RLENGTH
 		line = \$0; sub(/^ *(not )?ok [0-9]+ (- )?/, \"\", line)

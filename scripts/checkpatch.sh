@@ -19,11 +19,11 @@ fi
 cp="perl $dir/checkpatch.pl --strict --no-tree --terse --show-types"
 ignore=FILE_PATH_CHANGES,CONST_STRUCT,LINUX_VERSION_CODE
 rc=0
-$cp --ignore "$ignore" -f module/*.c module/wsclose.h || rc=1
+$cp --ignore "$ignore" -f module/*.c module/wsclose.h module/kunit.h || rc=1
 # module/compat.h defines <kunit/visibility.h>'s EXPORT_SYMBOL_IF_KUNIT for
 # 6.1, which lacks it; checkpatch takes the definition for a misplaced export.
 $cp --ignore "$ignore,EXPORT_SYMBOL" -f module/compat.h || rc=1
 # kernel-doc comments (the entry points) are well-formed and complete
-out=$(perl $dir/kernel-doc -v -none module/*.c module/wsclose.h 2>&1 | grep -v ": info: " || true)
+out=$(perl $dir/kernel-doc -v -none module/*.c module/wsclose.h module/kunit.h 2>&1 | grep -v ": info: " || true)
 [ -z "$out" ] || { echo "$out"; rc=1; }
 exit $rc

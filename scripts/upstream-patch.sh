@@ -111,11 +111,13 @@ are counted.
 The ioctls use 'W' 0x80-0x8F."
 
 # ---- 2. KUnit ----
-cp "$top/module/wsclose_kunit.c" "$top/module/.kunitconfig" "$d/"
-unversion "$d/wsclose_kunit.c"
+cp "$top"/module/kunit_*.c "$top/module/kunit.h" "$top/module/.kunitconfig" "$d/"
+unversion "$d"/kunit_*.c "$d/kunit.h"
 sed -n '/^config WSCLOSE_KUNIT_TEST/,$p' "$top/module/Kconfig" |
 	sed '1i\\' >> "$d/Kconfig"
-printf '%s\n' '' 'obj-$(CONFIG_WSCLOSE_KUNIT_TEST) += wsclose_kunit.o' >> "$d/Makefile"
+grep -A1 '^obj-$(CONFIG_WSCLOSE_KUNIT_TEST)' "$top/module/Makefile" |
+	sed '1i\\' >> "$d/Makefile"
+must "$d/Makefile" '^wsclose_kunit-y := '
 commit "net: wsclose: add KUnit tests" \
 "The close decision as tables (every combination of its inputs), the
 ioctl argument checks, the ABI layout, and real in-kernel TCP and UDP
