@@ -160,12 +160,10 @@ run_kernel() {
 
 for series in 6.1 6.12; do
 	kver=$(scripts/kernels.sh "$series") || { record 1 "kernel $series installed"; continue; }
-	if [ "$series" = 6.1 ]; then
-		make -s sparse KVER="$kver" > "$B/sparse.log" 2>&1
-		rc=$?
-		record $rc "sparse (C=2) reports nothing on module/"
-		[ $rc -ne 0 ] && cat "$B/sparse.log"
-	fi
+	make -s sparse KVER="$kver" > "$B/sparse-$series.log" 2>&1
+	rc=$?
+	record $rc "sparse (C=2) reports nothing on module/ ($series headers)"
+	[ $rc -ne 0 ] && cat "$B/sparse-$series.log"
 	if [ "$series" = 6.1 ]; then
 		scripts/check-packaging.sh install "$kver" > "$B/install.log" 2>&1
 		rc=$?
