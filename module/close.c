@@ -428,7 +428,8 @@ int wsclose_release(struct socket *sock)
 	}
 	wsclose_detach(sk, ws);
 	if (backing) {
-		WRITE_ONCE(backing->file, NULL); /* not the backing's own */
+		/* not the backing's own */
+		WRITE_ONCE(backing->file, NULL);
 		sock_release(backing);
 		ret = 0;
 	} else {

@@ -167,7 +167,8 @@ static inline void pair_fill(struct kunit *test, struct pair *p)
 }
 
 /* Read on the peer until EOF or an error; returns 0 (EOF) or -errno. */
-static inline int peer_drain(struct socket *peer, u64 *bytes, unsigned long timeout)
+static inline int peer_drain(struct socket *peer, u64 *bytes,
+			     unsigned long timeout)
 {
 	static char buf[8192];
 	unsigned long end = jiffies + timeout;
@@ -223,11 +224,15 @@ static inline void held_take(struct held *h, struct socket *sock)
 static inline void held_given_back(struct kunit *test, const struct held *h)
 {
 	int refs = h->owner ? h->refs - 2 : 0;
+	long open = h->opened - 1;
 	int i;
 
-	for (i = 0; i < 100 && (owner_refs(h->owner) != refs ||
-				atomic_long_read(h->open) != h->opened - 1); i++)
+	for (i = 0; i < 100; i++) {
+		if (owner_refs(h->owner) == refs &&
+		    atomic_long_read(h->open) == open)
+			break;
 		msleep(20);
+	}
 	KUNIT_EXPECT_EQ(test, owner_refs(h->owner), refs);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(h->open), h->opened - 1);
 }

@@ -422,10 +422,12 @@ void __init wsclose_build_table(struct wsclose_table *p, int family,
 	ops->shutdown = wsclose_shutdown;
 	ops->setsockopt = wsclose_setsockopt;
 	ops->getsockopt = wsclose_getsockopt;
-	ops->show_fdinfo = o->show_fdinfo; /* reads nothing of the connection */
+	/* reads nothing of the connection */
+	ops->show_fdinfo = o->show_fdinfo;
 	ops->sendmsg = wsclose_sendmsg;
 	ops->recvmsg = wsclose_recvmsg;
-	ops->mmap = o->mmap ? wsclose_mmap : NULL; /* TCP zerocopy receive */
+	/* TCP zerocopy receive */
+	ops->mmap = o->mmap ? wsclose_mmap : NULL;
 	ops->splice_read = o->splice_read ? wsclose_splice_read : NULL;
 	ops->splice_eof = o->splice_eof ? wsclose_splice_eof : NULL;
 	/* SO_PEEK_OFF and SO_RCVLOWAT: SOL_SOCKET options, see the spec */

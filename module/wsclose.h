@@ -112,14 +112,18 @@ struct wsclose_sock {
 	 * resumed wait is a later holder), ordered by that hand-off.
 	 */
 	bool reaper;			/* a reaper keeps the deadline */
-	unsigned long deadline; /* jiffies; set when the close commits */
+	unsigned long deadline;		/* jiffies; set at the commit */
 	unsigned int handles;		/* handles not yet closed */
-	unsigned int files; /* handles' struct sockets not released */
+	unsigned int files;		/* handles' sockets not released */
 	/* every handle's, once duplicated: written under the socket lock */
 	struct wsclose_handle_socks __rcu *socks;
-	/* set once, under the socket lock and @lock; read with READ_ONCE */
+	/*
+	 * Set once, under the socket lock and @lock; read locklessly only
+	 * with READ_ONCE.
+	 */
 	struct socket *backing;		/* the sock's socket once duplicated */
-	struct inode *first_inode; /* held then: its wait queue is the sock's */
+	/* held then: its wait queue is the sock's */
+	struct inode *first_inode;
 	/* constant once attached */
 	struct sock *sk;		/* owner, for the ownership check */
 	const struct wsclose_table *table;	/* its family and type's */

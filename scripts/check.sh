@@ -97,23 +97,26 @@ GUEST_UNLOAD='
 lsmod | grep -q "^wsclose " && rmmod wsclose && ! lsmod | grep -q "^wsclose "
 if [ $? -eq 0 ]; then echo "ok - module unloads after the tests"; else echo "not ok - module unloads after the tests"; fi
 '
-# KUnit: load the suite, turn its KTAP (in the kernel log) into one result
-# line per case (a parameterised case counts once per parameter).
+# KUnit: load the suites, turn their KTAP (in the kernel log) into one
+# result line per suite and per case (a parameterised case counts once per
+# parameter).  All three suites must report: one that failed to start, or
+# was lost from the log, fails.
 GUEST_KUNIT='
 echo "# kunit"
-insmod /wsclose_kunit.ko
+insmod /wsclose_kunit.ko || echo "not ok - kunit: the suites load"
 dmesg | sed -n "s/^\[[^]]*\] //p" | awk "
-	/^ *# Subtest: wsclose(_[a-z]+)?\$/ { on = 1; prev = 4; next }
+	/^    # Subtest: wsclose(_[a-z]+)?\$/ { on = 1; prev = 4; next }
 	on && /^ *(not )?ok [0-9]+ / {
 		match(\$0, /^ */); ind = RLENGTH
 		line = \$0; sub(/^ *(not )?ok [0-9]+ (- )?/, \"\", line)
 		res = (\$0 ~ /^ *not ok/) ? \"not ok\" : \"ok\"
-		if (ind == 0) { on = 0; next }
+		if (ind == 0) { on = 0; suites++; print res \" - kunit: suite \" line; next }
 		if (ind >= 8) { print res \" - kunit: \" cur \"/\" line; prev = 8; next }
 		if (prev == 8) { prev = 4; next }
 		print res \" - kunit: \" line; prev = 4; next
 	}
 	on && /^ *# Subtest: / { cur = \$3 }
+	END { if (suites != 3) print \"not ok - kunit: 3 suites reported (\" suites + 0 \")\" }
 "
 rmmod wsclose_kunit
 '

@@ -37,7 +37,7 @@ ok $s "the upstream series ($(ls "$out/series" 2>/dev/null | grep -vc '^0000-') 
 # Allowed: CONST_STRUCT (the wrapped proto_ops are built at load time from
 # the live inet ones, as net/tls does), the trace header's TRACE_EVENT
 # layout (CHECKs only), and "does MAINTAINERS need updating" on the
-# patches after the one that adds the entry.  In the selftests, user-space
+# patches before the last one, which adds the entry.  In the selftests, user-space
 # idioms checkpatch takes for kernel mistakes: volatile sig_atomic_t and
 # thread flags, the library's positive errno values, the harness's
 # SKIP(return, ...) and the macro that expands to a matrix of
@@ -45,7 +45,7 @@ ok $s "the upstream series ($(ls "$out/series" 2>/dev/null | grep -vc '^0000-') 
 selftest_idioms=VOLATILE,USE_NEGATIVE_ERRNO,EMBEDDED_FUNCTION_NAME,MACRO_WITH_FLOW_CONTROL,COMPLEX_MACRO,MULTISTATEMENT_MACRO_USE_DO_WHILE
 # (Debian's python3 first: checkpatch's SPDX check needs its python3-ply)
 : > "$out/checkpatch.log"
-for p in "$out"/series/000[1-9]-*.patch; do
+for p in $(ls "$out"/series/[0-9][0-9][0-9][0-9]-*.patch | grep -v /0000-cover-letter); do
 	ign=CONST_STRUCT,FILE_PATH_CHANGES
 	case $p in *selftests*) ign=FILE_PATH_CHANGES,$selftest_idioms ;; esac
 	r=$( cd "$tree" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict \
@@ -106,17 +106,18 @@ grep -q '^CONFIG_KASAN=y' "$dir/build/.config" &&
 	grep -q '^CONFIG_PROVE_LOCKING=y' "$dir/build/.config"
 ok $? "the kernel runs with KASAN and lockdep"
 sed 's/^\[[^]]*\] //' "$log" | awk '
-	/^ *# Subtest: wsclose(_[a-z]+)?$/ { on = 1; prev = 4; next }
+	/^    # Subtest: wsclose(_[a-z]+)?$/ { on = 1; prev = 4; next }
 	on && /^ *(not )?ok [0-9]+ / {
 		match($0, /^ */); ind = RLENGTH
 		line = $0; sub(/^ *(not )?ok [0-9]+ (- )?/, "", line)
 		res = ($0 ~ /^ *not ok/) ? "not ok" : "ok"
-		if (ind == 0) { on = 0; next }
+		if (ind == 0) { on = 0; suites++; print res " - kunit-6.12: suite " line; next }
 		if (ind >= 8) { print res " - kunit-6.12: " cur "/" line; prev = 8; next }
 		if (prev == 8) { prev = 4; next }
 		print res " - kunit-6.12: " line; prev = 4; next
 	}
 	on && /^ *# Subtest: / { cur = $3 }
+	END { if (suites != 3) print "not ok - kunit-6.12: 3 suites reported (" suites + 0 ")" }
 ' > "$out/cases.txt"
 cat "$out/cases.txt"
 [ -s "$out/cases.txt" ] && ! grep -q '^not ok' "$out/cases.txt" || rc=1

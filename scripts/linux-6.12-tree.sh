@@ -12,6 +12,14 @@ if [ -f "$dir/tree-done" ]; then
 	echo "$tree"
 	exit 0
 fi
+# one unpacker at a time; whoever waited finds it done
+mkdir -p "$cache"
+exec 8> "$cache/kunit-6.12-$ver.unpack.lock"
+flock 8
+if [ -f "$dir/tree-done" ]; then
+	echo "$tree"
+	exit 0
+fi
 echo "linux-6.12-tree: unpacking linux-source-6.12 $ver into $dir" >&2
 rm -rf "$tree"
 mkdir -p "$dir"

@@ -119,7 +119,7 @@ grep -A1 '^obj-$(CONFIG_WSCLOSE_KUNIT_TEST)' "$top/module/Makefile" |
 	sed '1i\\' >> "$d/Makefile"
 must "$d/Makefile" '^wsclose_kunit-y := '
 commit "net: wsclose: add KUnit tests" \
-"The close decision as tables (every combination of its inputs), the
+"Three suites: the close decision as tables (every combination of its inputs), the
 ioctl argument checks, the ABI layout, and real in-kernel TCP and UDP
 sockets over loopback for every close outcome and for the races of an
 adoption against TCP_ULP and IPV6_ADDRFORM.
@@ -206,7 +206,7 @@ changes nothing, a linger that resets at its deadline, and a last close
 that aborts every pending operation of every thread.  wsclose adopts
 sockets the caller made and closes them that way in one ioctl.
 
-Patch 1 is the driver, 2 its KUnit suite, 3 the user-space API
+Patch 1 is the driver, 2 its KUnit suites, 3 the user-space API
 documentation, 4 the selftests, 5 the MAINTAINERS entry."
 
 rm -rf "$out"
@@ -217,7 +217,7 @@ if [ $apply -eq 1 ]; then
 	g checkout -q -f base
 	g branch -q -D wsclose 2>/dev/null || true
 	g checkout -q -b wsclose
-	g am -q "$out"/000[1-9]-*.patch
+	g am -q $(ls "$out"/[0-9][0-9][0-9][0-9]-*.patch | grep -v /0000-cover-letter)
 else
 	g checkout -q -f base
 fi
