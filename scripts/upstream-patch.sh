@@ -119,10 +119,10 @@ grep -A1 '^obj-$(CONFIG_WSCLOSE_KUNIT_TEST)' "$top/module/Makefile" |
 	sed '1i\\' >> "$d/Makefile"
 must "$d/Makefile" '^wsclose_kunit-y := '
 commit "net: wsclose: add KUnit tests" \
-"Three suites: the close decision as tables (every combination of its inputs), the
-ioctl argument checks, the ABI layout, and real in-kernel TCP and UDP
-sockets over loopback for every close outcome and for the races of an
-adoption against TCP_ULP and IPV6_ADDRFORM.
+"Three suites: the close decision as tables (every combination of
+its inputs), the ioctl argument checks and the ABI layout; real
+in-kernel TCP and UDP sockets over loopback for every close outcome;
+and the races of an adoption against TCP_ULP and IPV6_ADDRFORM.
 
   tools/testing/kunit/kunit.py run --arch=x86_64 \\
 	--kunitconfig=net/wsclose/.kunitconfig"
