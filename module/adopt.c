@@ -142,24 +142,28 @@ static int wsclose_adopt_check(const struct socket *sock,
 }
 
 /*
- * Checks, state and operations, under the socket lock.  Takes the module
- * reference the operations hold; the caller puts the one the replaced
- * operations held.
+ * Checks, state and operations, under the socket lock: both ways in.  The
+ * new operations take a module reference, and the one the replaced
+ * operations held is put.  On a refusal @ws is freed, nothing changed.
  */
 static int wsclose_adopt_locked(struct socket *sock,
 				const struct wsclose_table *p, int type,
 				struct wsclose_sock *ws)
 {
+	const struct proto_ops *old = sock->ops;
 	struct sock *sk = sock->sk;
 	int err;
 
 	sock_owned_by_me(sk);
 	ws->table = p;
 	err = wsclose_adopt_check(sock, p, type) ?: wsclose_attach(sk, ws);
-	if (err)
+	if (err) {
+		kfree(ws);
 		return err;
+	}
 	__module_get(THIS_MODULE);
 	WRITE_ONCE(sock->ops, &p->ops);
+	module_put(old->owner);
 	return 0;
 }
 
@@ -168,9 +172,12 @@ static const struct wsclose_table *wsclose_table_for(const struct socket *sock,
 						     int *type)
 {
 	const struct wsclose_table *p;
-	const struct sock *sk = sock->sk;
+	const struct sock *sk;
 	int fam;
 
+	if (!sock || !sock->sk)
+		return ERR_PTR(-ENOTSOCK);
+	sk = sock->sk;
 	fam = wsclose_family_index(sk->sk_family);
 	if (fam < 0)
 		return ERR_PTR(fam);
@@ -203,13 +210,10 @@ static const struct wsclose_table *wsclose_table_for(const struct socket *sock,
 int wsclose_adopt(struct socket *sock)
 {
 	const struct wsclose_table *p;
-	const struct proto_ops *old;
 	struct sock *sk = sock->sk;
 	struct wsclose_sock *ws;
 	int type, err;
 
-	if (!sk)
-		return -ENOTSOCK;
 	p = wsclose_table_for(sock, &type);
 	if (IS_ERR(p))
 		return PTR_ERR(p);
@@ -226,7 +230,6 @@ int wsclose_adopt(struct socket *sock)
 	}
 
 	lock_sock(sk);
-	old = sock->ops;
 	err = wsclose_adopt_locked(sock, p, type, ws);
 	if (!err && type == WSCLOSE_STREAM)
 		wsclose_ulp_set(sk);
@@ -234,12 +237,7 @@ int wsclose_adopt(struct socket *sock)
 
 	/* the operations and the ULP took references of their own */
 	module_put(THIS_MODULE);
-	if (err) {
-		kfree(ws);
-		return err;
-	}
-	module_put(old->owner);
-	return 0;
+	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(wsclose_adopt);
 
@@ -253,12 +251,9 @@ static int wsclose_ulp_init(struct sock *sk)
 {
 	struct socket *sock = sk->sk_socket;
 	const struct wsclose_table *p;
-	const struct proto_ops *old;
 	struct wsclose_sock *ws;
-	int type, err;
+	int type;
 
-	if (!sock)
-		return -ENOTSOCK;
 	p = wsclose_table_for(sock, &type);
 	if (IS_ERR(p))
 		return PTR_ERR(p);
@@ -271,14 +266,7 @@ static int wsclose_ulp_init(struct sock *sk)
 	ws = wsclose_alloc();
 	if (!ws)
 		return -ENOMEM;
-	old = sock->ops;
-	err = wsclose_adopt_locked(sock, p, type, ws);
-	if (err) {
-		kfree(ws);
-		return err;
-	}
-	module_put(old->owner);
-	return 0;
+	return wsclose_adopt_locked(sock, p, type, ws);
 }
 
 /*
