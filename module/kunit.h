@@ -166,6 +166,14 @@ static inline void pair_fill(struct kunit *test, struct pair *p)
 	KUNIT_ASSERT_GT(test, p->sent, 0ull);
 }
 
+/* Connected, a full queue behind a small buffer, SO_LINGER {1, @secs}. */
+static inline void pair_backlog(struct kunit *test, struct pair *p, int secs)
+{
+	pair_connect(test, p, true);
+	pair_fill(test, p);
+	set_linger(p->ws, true, secs);
+}
+
 /* Read on the peer until EOF or an error; returns 0 (EOF) or -errno. */
 static inline int peer_drain(struct socket *peer, u64 *bytes,
 			     unsigned long timeout)

@@ -49,9 +49,7 @@ static void tcp_linger_zero_resets(struct kunit *test)
 	struct pair *p = test->priv;
 	u64 got = 0;
 
-	pair_connect(test, p, true);
-	pair_fill(test, p);
-	set_linger(p->ws, true, 0);
+	pair_backlog(test, p, 0);
 	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true),
 			WSCLOSE_OUTCOME_ABORTIVE);
 	KUNIT_EXPECT_EQ(test, peer_drain(p->peer, &got, 10 * HZ), -ECONNRESET);
@@ -63,9 +61,7 @@ static void tcp_would_block_changes_nothing(struct kunit *test)
 	struct pair *p = test->priv;
 	u64 got = 0;
 
-	pair_connect(test, p, true);
-	pair_fill(test, p);
-	set_linger(p->ws, true, 1);
+	pair_backlog(test, p, 1);
 	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true), -EWOULDBLOCK);
 	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, true), -EWOULDBLOCK);
 	/* still open, nothing shut: no FIN went out, data keeps flowing */
@@ -87,9 +83,7 @@ static void tcp_linger_times_out_and_resets(struct kunit *test)
 	unsigned long t0;
 	u64 got = 0;
 
-	pair_connect(test, p, true);
-	pair_fill(test, p);
-	set_linger(p->ws, true, 1);
+	pair_backlog(test, p, 1);
 	t0 = jiffies;
 	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false),
 			WSCLOSE_OUTCOME_TIMED_OUT_RESET);
@@ -120,9 +114,7 @@ static void tcp_drained_when_peer_reads(struct kunit *test)
 	struct late_reader r = {};
 	unsigned long t0;
 
-	pair_connect(test, p, true);
-	pair_fill(test, p);
-	set_linger(p->ws, true, 5);
+	pair_backlog(test, p, 5);
 	r.peer = p->peer;
 	INIT_DELAYED_WORK_ONSTACK(&r.work, late_read);
 	schedule_delayed_work(&r.work, HZ / 5);
