@@ -332,16 +332,17 @@ static int wsclose_mmap(struct file *file, struct socket *sock,
 
 static ssize_t wsclose_splice_read(struct socket *sock, loff_t *ppos,
 				   struct pipe_inode_info *pipe, size_t len,
-			      unsigned int flags)
+				   unsigned int flags)
 {
 	ssize_t ret = wsclose_call_error(sock);
 
 	if (ret)
 		return ret;
 	ret = wsclose_inet_ops(sock)->splice_read(sock, ppos, pipe, len, flags);
-	return ret < 0 && !wsclose_is_open(sock->sk) ?
-		       wsclose_cancel(sock->sk) :
-		       ret;
+	/* as for recvmsg: an empty read the close cut short was aborted */
+	if ((ret < 0 || (ret == 0 && len)) && !wsclose_is_open(sock->sk))
+		return wsclose_cancel(sock->sk);
+	return ret;
 }
 
 static void wsclose_splice_eof(struct socket *sock)
