@@ -849,6 +849,27 @@ TEST_F(state, under_concurrent_io)
 
 /* ---- seccomp --------------------------------------------------------------- */
 
+/* Make system call @nr return @ret (SECCOMP_RET_*) for this process. */
+static int filter_syscall(int nr, unsigned int ret)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, ret),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
 /*
  * A seccomp filter that denies socket(2) with EPERM denies wsclose sockets
  * too.  Old main: wsclose_socket() made the socket inside an ioctl on the
@@ -863,27 +884,14 @@ TEST(seccomp_denies_socket)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct sock_filter f[] = {
-			BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-				 offsetof(struct seccomp_data, arch)),
-			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-			BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-				 offsetof(struct seccomp_data, nr)),
-			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 1),
-			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		};
-		struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
 		long open0 = counter("open");
 		int before, s, e;
 
 		before = socket(AF_INET, SOCK_STREAM, 0);
 		if (before < 0)
 			_exit(10);
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-			_exit(11);
-		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		if (filter_syscall(__NR_socket,
+				   SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)))
 			_exit(12);
 		if (socket(AF_INET, SOCK_STREAM, 0) != -1 || errno != EPERM)
 			_exit(13);	/* the filter does not work */
@@ -910,6 +918,45 @@ TEST(seccomp_denies_socket)
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status))
 		TH_LOG("step %d failed (1: wsclose_socket succeeded)", WEXITSTATUS(status));
+}
+
+/*
+ * A filter that fakes success for setsockopt() (SECCOMP_RET_ERRNO with 0,
+ * as sandboxes that neuter TCP_ULP do) does not make the library report a
+ * plain socket as adopted: it looks, and asks the device.  Old main:
+ * wsclose_socket() returned a socket that was never adopted, whose close
+ * then failed with WSAENOTSOCK.
+ */
+TEST(seccomp_faked_setsockopt)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int s, t, err;
+
+		if (filter_syscall(__NR_setsockopt, SECCOMP_RET_ERRNO | 0))
+			_exit(10);
+		s = wsclose_socket(AF_INET, SOCK_STREAM, 0);
+		if (s < 0)
+			_exit(1);
+		if (query_state(s) != WSCLOSE_STATE_OPEN)
+			_exit(2);	/* old main: not adopted */
+		if (wsclose_closesocket(s, &err))
+			_exit(3);
+		/* and the next one too (the device from now on) */
+		t = wsclose_socket(AF_INET6, SOCK_STREAM, 0);
+		if (t < 0 || query_state(t) != WSCLOSE_STATE_OPEN)
+			_exit(4);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("step %d failed (2: a plain socket reported adopted)",
+		       WEXITSTATUS(status));
 }
 
 /* ---- the library keeps no descriptor -------------------------------------- */

@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -123,12 +124,25 @@ static int adopt_by_ulp(int fd)
 	 */
 	static int no_ulp;
 
+	char name[sizeof(ulp) + 1] = "";
+	socklen_t len = sizeof(name);
+
 	if (__atomic_load_n(&no_ulp, __ATOMIC_RELAXED))
 		return -1;
-	if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, sizeof(ulp) - 1) == 0)
+	if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, sizeof(ulp) - 1)) {
+		if (errno == ENOENT)
+			__atomic_store_n(&no_ulp, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	/*
+	 * A seccomp filter may fake success (SECCOMP_RET_ERRNO with 0):
+	 * only the socket itself says whether it carries the ULP.  If it
+	 * does not, the ULP path is not to be trusted in this process.
+	 */
+	if (getsockopt(fd, IPPROTO_TCP, TCP_ULP, name, &len) == 0 &&
+	    !strcmp(name, ulp))
 		return 0;
-	if (errno == ENOENT)
-		__atomic_store_n(&no_ulp, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&no_ulp, 1, __ATOMIC_RELAXED);
 	return -1;
 }
 
