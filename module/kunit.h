@@ -228,14 +228,14 @@ static inline void held_take(struct held *h, struct socket *sock)
 	h->opened = atomic_long_read(h->open);
 }
 
-/* Wait until the sock is destroyed and everything is given back. */
+/* Wait (up to 10 s) until the sock is destroyed and all is given back. */
 static inline void held_given_back(struct kunit *test, const struct held *h)
 {
 	int refs = h->owner ? h->refs - 2 : 0;
 	long open = h->opened - 1;
 	int i;
 
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < 500; i++) {
 		if (owner_refs(h->owner) == refs &&
 		    atomic_long_read(h->open) == open)
 			break;

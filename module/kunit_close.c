@@ -139,6 +139,8 @@ static void tcp_unread_data_resets(struct kunit *test)
 	for (i = 0; i < 50 &&
 	     skb_queue_empty_lockless(&p->ws->sk->sk_receive_queue); i++)
 		msleep(20);
+	KUNIT_ASSERT_FALSE(test,
+			   skb_queue_empty_lockless(&p->ws->sk->sk_receive_queue));
 	KUNIT_EXPECT_EQ(test, wsclose_close(p->ws, false),
 			WSCLOSE_OUTCOME_ABORTIVE);
 	KUNIT_EXPECT_EQ(test, peer_drain(p->peer, &got, 10 * HZ), -ECONNRESET);

@@ -82,7 +82,7 @@ static void close_decide_every_combination(struct kunit *test)
 	static const enum wsclose_state states[] = {
 		WSCLOSE_OPEN, WSCLOSE_CLOSING, WSCLOSE_CLOSED
 	};
-	unsigned int bits, s, n = 0;
+	unsigned int bits, s;
 
 	for (s = 0; s < ARRAY_SIZE(states); s++) {
 		for (bits = 0; bits < 256; bits++) {
@@ -102,10 +102,8 @@ static void close_decide_every_combination(struct kunit *test)
 					    rules_expect(&in),
 					    "state %d bits %#x", states[s],
 					    bits);
-			n++;
 		}
 	}
-	KUNIT_EXPECT_EQ(test, n, 768u);
 }
 
 /* Named rows of the spec's close table. */

@@ -317,10 +317,12 @@ TEST(bad_close_arguments)
 	EXPECT_EQ(-1, ioctl(fd, WSCLOSE_SIOC_CLOSE, &c));
 	EXPECT_EQ(EINVAL, errno);
 	/* @fd must be a descriptor of the file the call is made on */
-	c = (struct wsclose_close_args){ .fd = other };
+	c = (struct wsclose_close_args){ .fd = other, .outcome = 77 };
 	EXPECT_EQ(-1, ioctl(fd, WSCLOSE_SIOC_CLOSE, &c));
 	EXPECT_EQ(ENOTSOCK, errno);
-	c = (struct wsclose_close_args){ .fd = 100000 };
+	/* a call that got past the argument checks says it closed nothing */
+	EXPECT_EQ(WSCLOSE_OUTCOME_NONE, c.outcome);
+	c = (struct wsclose_close_args){ .fd = 100000, .outcome = 77 };
 	EXPECT_EQ(-1, ioctl(fd, WSCLOSE_SIOC_CLOSE, &c));
 	EXPECT_EQ(ENOTSOCK, errno);
 	EXPECT_EQ(WSCLOSE_OUTCOME_NONE, c.outcome);
