@@ -478,7 +478,12 @@ int wsclose_ioctl_duplicate(struct socket *sock,
 		return -EFAULT;
 	if (args.pad || (args.flags & ~WSCLOSE_DUP_CLOEXEC))
 		return -EINVAL;
-	/* no free number (EMFILE) must not graft a backing socket first */
+	/*
+	 * Bad arguments and no free number (EMFILE) change nothing.  A later
+	 * failure (no memory, no file) keeps the graft of a first
+	 * duplication: nothing a caller can see, the sock merely stays on
+	 * its backing socket until its last handle goes.
+	 */
 	fd = get_unused_fd_flags(args.flags & WSCLOSE_DUP_CLOEXEC ?
 				 O_CLOEXEC : 0);
 	if (fd < 0)
