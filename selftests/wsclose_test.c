@@ -313,9 +313,11 @@ TEST(bad_close_arguments)
 		.flags = WSCLOSE_AS_BLOCKING | WSCLOSE_AS_NONBLOCKING };
 	EXPECT_EQ(-1, ioctl(fd, WSCLOSE_SIOC_CLOSE, &c));
 	EXPECT_EQ(EINVAL, errno);
-	c = (struct wsclose_close_args){ .fd = fd, .pad = 1 };
+	c = (struct wsclose_close_args){ .fd = fd, .pad = 1, .outcome = 77 };
 	EXPECT_EQ(-1, ioctl(fd, WSCLOSE_SIOC_CLOSE, &c));
 	EXPECT_EQ(EINVAL, errno);
+	/* rejected arguments: nothing written */
+	EXPECT_EQ(77, c.outcome);
 	/* @fd must be a descriptor of the file the call is made on */
 	c = (struct wsclose_close_args){ .fd = other, .outcome = 77 };
 	EXPECT_EQ(-1, ioctl(fd, WSCLOSE_SIOC_CLOSE, &c));
