@@ -123,7 +123,8 @@ static int adopt_by_ulp(int fd)
 	 * on, which works as well once the module is there.
 	 */
 	static int no_ulp;
-
+	/* the first ULP adoption in this process was seen to take */
+	static int ulp_seen;
 	char name[sizeof(ulp) + 1] = "";
 	socklen_t len = sizeof(name);
 
@@ -137,11 +138,18 @@ static int adopt_by_ulp(int fd)
 	/*
 	 * A seccomp filter may fake success (SECCOMP_RET_ERRNO with 0):
 	 * only the socket itself says whether it carries the ULP.  If it
-	 * does not, the ULP path is not to be trusted in this process.
+	 * does not, the ULP path is not to be trusted in this process.  It
+	 * is asked once: a system call more per socket would cost every
+	 * adoption a fifth of its overhead, and sandboxes install their
+	 * filters before they run the program.
 	 */
-	if (getsockopt(fd, IPPROTO_TCP, TCP_ULP, name, &len) == 0 &&
-	    !strcmp(name, ulp))
+	if (__atomic_load_n(&ulp_seen, __ATOMIC_RELAXED))
 		return 0;
+	if (getsockopt(fd, IPPROTO_TCP, TCP_ULP, name, &len) == 0 &&
+	    !strcmp(name, ulp)) {
+		__atomic_store_n(&ulp_seen, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
 	__atomic_store_n(&no_ulp, 1, __ATOMIC_RELAXED);
 	return -1;
 }
